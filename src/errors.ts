@@ -1,0 +1,43 @@
+// Errors as values with a one-line message that names the problem and the fix.
+
+export type AgentErrorCode =
+  | 'bad_api_key'
+  | 'missing_api_key'
+  | 'wrong_dialect'
+  | 'unreachable'
+  | 'connect_timeout'
+  | 'handshake_failed'
+  | 'session_expired'
+  | 'insufficient_quota'
+  | 'invalid_model'
+  | 'server_error'
+  | 'malformed_event'
+  | 'socket_closed'
+  | 'summariser_failed'
+  | 'device_missing'
+  | 'bad_input'
+  | 'journal_failed';
+
+export class AgentError extends Error {
+  override readonly name = 'AgentError';
+  constructor(
+    readonly code: AgentErrorCode,
+    message: string,
+    /** Fatal errors end the session; the others are reported and survived. */
+    readonly fatal: boolean = false,
+    /** Server error code, when the error came from an `error` event. */
+    readonly serverCode?: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** Removes every occurrence of the secrets from a string (keys never reach logs or files). */
+export function redact(text: string, secrets: Iterable<string | undefined | null>): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  }
+  // Anything that looks like an OpenAI key, even one we were not told about.
+  return out.replace(/sk-[A-Za-z0-9_-]{8,}/g, 'sk-[redacted]');
+}
