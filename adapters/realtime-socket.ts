@@ -1,0 +1,277 @@
+// The WebSocket to a Realtime server. One job: move frames. GA is canonical inside; a beta peer is
+// translated at this edge. Output audio deltas take a fast path that skips parsing the whole event
+// (audio never reaches a machine). Handshake failures become one-line AgentErrors.
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { clientEventToBeta, serverEventFromBeta } from '../src/protocol/dialect.js';
+import type { Dialect, WireEvent } from '../src/protocol/events.js';
+import { parseFrame } from '../src/protocol/parse.js';
+import { AgentError, redact } from '../src/errors.js';
+
+export const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
+
+export interface SocketOptions {
+  url: string;
+  apiKey?: string;
+  model: string;
+  dialect: Dialect;
+  /** Azure static keys go in the `api-key` header. */
+  azure?: boolean;
+  ca?: string | Buffer;
+  connectTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface AudioDelta {
+  itemId: string;
+  responseId: string;
+  pcm: Buffer;
+}
+
+/** Server event types the engine knows; anything else is logged once per type and ignored. */
+export const KNOWN_SERVER_EVENTS = new Set([
+  'session.created', 'session.updated', 'conversation.created',
+  'conversation.item.created', 'conversation.item.added', 'conversation.item.done', 'conversation.item.retrieved',
+  'conversation.item.deleted', 'conversation.item.truncated',
+  'conversation.item.input_audio_transcription.delta', 'conversation.item.input_audio_transcription.completed',
+  'conversation.item.input_audio_transcription.failed', 'conversation.item.input_audio_transcription.segment',
+  'input_audio_buffer.committed', 'input_audio_buffer.cleared', 'input_audio_buffer.speech_started',
+  'input_audio_buffer.speech_stopped', 'input_audio_buffer.timeout_triggered', 'input_audio_buffer.dtmf_event_received',
+  'response.created', 'response.done', 'response.output_item.added', 'response.output_item.done',
+  'response.content_part.added', 'response.content_part.done',
+  'response.output_text.delta', 'response.output_text.done',
+  'response.output_audio.delta', 'response.output_audio.done',
+  'response.output_audio_transcript.delta', 'response.output_audio_transcript.done',
+  'response.function_call_arguments.delta', 'response.function_call_arguments.done',
+  'response.mcp_call_arguments.delta', 'response.mcp_call_arguments.done', 'response.mcp_call.in_progress',
+  'response.mcp_call.completed', 'response.mcp_call.failed', 'mcp_list_tools.in_progress', 'mcp_list_tools.completed',
+  'mcp_list_tools.failed', 'output_audio_buffer.started', 'output_audio_buffer.stopped', 'output_audio_buffer.cleared',
+  'rate_limits.updated', 'error',
+]);
+
+/** Builds the URL and headers for a connection (OpenAI GA/beta, Azure GA, or any compatible server). */
+export function connectionTarget(o: SocketOptions): { url: string; headers: Record<string, string> } {
+  const url = new URL(o.url);
+  if (!url.searchParams.has('model') && !url.searchParams.has('deployment')) url.searchParams.set('model', o.model);
+  const headers: Record<string, string> = {};
+  if (o.apiKey) {
+    if (o.azure) headers['api-key'] = o.apiKey;
+    else headers.Authorization = `Bearer ${o.apiKey}`;
+  }
+  if (o.dialect === 'beta') headers['OpenAI-Beta'] = 'realtime=v1';
+  return { url: url.toString(), headers };
+}
+
+/**
+ * Events: 'open', 'event' (WireEvent, GA shape), 'audio' (AudioDelta), 'close' ({code, reason}),
+ * 'failure' (AgentError: the connection could not be made).
+ */
+export class RealtimeSocket extends EventEmitter {
+  readonly ws: WebSocket;
+  private readonly dialect: Dialect;
+  private readonly log: (line: string) => void;
+  private readonly secrets: string[];
+  private readonly unknownTypes = new Set<string>();
+  private counter = 0;
+  private opened = false;
+  private failed = false;
+  private closed = false;
+  private readonly waiters = new Set<{ match: (e: WireEvent) => boolean; eventId?: string; resolve: (e: WireEvent) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  constructor(readonly options: SocketOptions) {
+    super();
+    this.dialect = options.dialect;
+    this.log = options.log ?? (() => {});
+    this.secrets = options.apiKey ? [options.apiKey] : [];
+    const { url, headers } = connectionTarget(options);
+    const where = safeUrl(url);
+    this.ws = new WebSocket(url, {
+      headers,
+      ca: options.ca,
+      perMessageDeflate: false,
+      handshakeTimeout: options.connectTimeoutMs ?? 15_000,
+    });
+    this.ws.on('open', () => {
+      this.opened = true;
+      this.emit('open');
+    });
+    this.ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      const err =
+        status === 401 || status === 403
+          ? new AgentError('bad_api_key', `the server at ${where} refused the API key (HTTP ${status}): check OPENAI_API_KEY or --api-key`, true)
+          : status === 404
+            ? new AgentError('handshake_failed', `no Realtime endpoint at ${where} (HTTP 404): check --url (it should end in /v1/realtime)`, true)
+            : new AgentError('handshake_failed', `the server at ${where} refused the connection (HTTP ${status}): check --url and --model`, true);
+      this.fail(err);
+      this.ws.terminate();
+    });
+    this.ws.on('error', (e: NodeJS.ErrnoException) => {
+      if (this.opened) return; // 'close' follows; the session decides
+      const code = e.code ?? '';
+      const err =
+        code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ECONNRESET'
+          ? new AgentError('unreachable', `cannot reach ${where} (${code}): check --url and that the server is running`, true)
+          : /timed out|timeout/i.test(e.message)
+            ? new AgentError('connect_timeout', `no answer from ${where} in time: check --url and the network`, true)
+            : /certificate|self.signed|CERT/i.test(e.message + code)
+              ? new AgentError('unreachable', `TLS to ${where} failed (${redact(e.message, this.secrets)}): trust the server's certificate (e.g. --ca) or use ws://`, true)
+              : new AgentError('unreachable', `cannot connect to ${where}: ${redact(e.message, this.secrets)}`, true);
+      this.fail(err);
+    });
+    this.ws.on('close', (code, reasonBuf) => {
+      this.closed = true;
+      const reason = reasonBuf.toString();
+      for (const w of this.waiters) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`the connection closed (code ${code}) before the server answered`));
+      }
+      this.waiters.clear();
+      if (!this.opened && !this.failed) this.fail(new AgentError('unreachable', `the connection to ${where} closed during the handshake (code ${code})`, true));
+      if (this.opened) this.emit('close', { code, reason });
+    });
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
+  }
+
+  private fail(err: AgentError): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.emit('failure', err);
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.log('ignored a binary frame from the server');
+      return;
+    }
+    // Fast path: audio deltas are most of the traffic; pull the three fields without a full parse.
+    if (data.length > 256) {
+      const fast = fastAudioDelta(data);
+      if (fast) {
+        this.emit('audio', fast);
+        return;
+      }
+    }
+    const parsed = parseFrame(data);
+    if (!parsed.ok) {
+      this.log(`ignored: ${parsed.error}`);
+      return;
+    }
+    let ev = parsed.event;
+    if (this.dialect === 'beta') ev = serverEventFromBeta(ev);
+    if (ev.type === 'response.output_audio.delta') {
+      if (typeof ev.delta === 'string') this.emit('audio', { itemId: String(ev.item_id ?? ''), responseId: String(ev.response_id ?? ''), pcm: Buffer.from(ev.delta, 'base64') });
+      return;
+    }
+    if (!KNOWN_SERVER_EVENTS.has(ev.type)) {
+      if (!this.unknownTypes.has(ev.type)) {
+        this.unknownTypes.add(ev.type);
+        this.log(`ignored unknown server event type ${JSON.stringify(ev.type.slice(0, 80))} (logged once)`);
+      }
+      return;
+    }
+    for (const w of this.waiters) {
+      const err = ev.type === 'error' && w.eventId && isErrorFor(ev, w.eventId);
+      if (err || w.match(ev)) {
+        clearTimeout(w.timer);
+        this.waiters.delete(w);
+        if (err) {
+          const e = ev.error as { code?: string; message?: string };
+          w.reject(Object.assign(new Error(e.message ?? 'server error'), { code: e.code }));
+        } else w.resolve(ev);
+      }
+    }
+    this.emit('event', ev);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a client event (GA shape); returns its event_id. Dropped with a log line when closed. */
+  send(event: WireEvent): string {
+    const eventId = event.event_id ?? `c_${(++this.counter).toString(36)}`;
+    const ev = { ...event, event_id: eventId };
+    if (!this.isOpen) {
+      this.log(`not sent (socket not open): ${ev.type}`);
+      return eventId;
+    }
+    this.ws.send(JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev));
+    return eventId;
+  }
+
+  /** Microphone audio: one append per chunk, built without an intermediate object. */
+  sendAudio(pcm: Buffer, hint?: string): void {
+    if (!this.isOpen) return;
+    const extra = hint ? `,"x_transcript_hint":${JSON.stringify(hint)}` : '';
+    this.ws.send(`{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`);
+  }
+
+  /**
+   * Sends an event and resolves with the first server event that `match`es; rejects on an `error`
+   * that names this event's id, on timeout, or if the socket closes first.
+   */
+  request(event: WireEvent, match: (e: WireEvent) => boolean, timeoutMs: number): Promise<WireEvent> {
+    return new Promise((resolve, reject) => {
+      if (!this.isOpen) {
+        reject(new Error('the connection is not open'));
+        return;
+      }
+      const eventId = event.event_id ?? `c_${(++this.counter).toString(36)}`;
+      const waiter = {
+        match,
+        eventId,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new Error(`no answer to ${event.type} within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+      this.send({ ...event, event_id: eventId });
+    });
+  }
+
+  close(code = 1000, reason = 'client closing'): void {
+    if (this.closed) return;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
+    else this.ws.terminate();
+  }
+}
+
+function isErrorFor(ev: WireEvent, eventId: string): boolean {
+  const e = ev.error as { event_id?: unknown } | undefined;
+  return !!e && e.event_id === eventId;
+}
+
+const AUDIO_TYPES = ['"response.output_audio.delta"', '"response.audio.delta"'];
+
+/** Extracts item_id, response_id and the base64 delta from an audio delta frame without JSON.parse. */
+export function fastAudioDelta(data: Buffer): AudioDelta | null {
+  // Look for the type near the start of the frame only (the base64 payload is long).
+  const head = data.toString('latin1', 0, Math.min(data.length, 200));
+  if (!AUDIO_TYPES.some((t) => head.includes(t))) return null;
+  const s = data.toString('latin1');
+  const d = s.indexOf('"delta":"');
+  if (d < 0) return null;
+  const start = d + 9;
+  const end = s.indexOf('"', start);
+  if (end < 0) return null;
+  const outside = s.slice(0, d) + s.slice(end + 1);
+  const item = /"item_id":"([^"]*)"/.exec(outside);
+  const resp = /"response_id":"([^"]*)"/.exec(outside);
+  if (!item) return null;
+  return { itemId: item[1], responseId: resp ? resp[1] : '', pcm: Buffer.from(s.slice(start, end), 'base64') };
+}
+
+/** The URL without credentials or query secrets, for messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return 'the given URL';
+  }
+}

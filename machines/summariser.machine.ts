@@ -1,0 +1,302 @@
+// One per session, one summary at a time:
+//
+//   idle --SUMMARISE--> collecting --(transcripts in | after transcriptWait)--> planning
+//   planning --(nothing to fold)--> idle                       (the seed inserted an empty summary here)
+//   planning --> summarising --(text)--> awaitingQuiet --(no response in flight)--> inserting
+//   inserting --(server acknowledged the summary item)--> pruning --(every delete acknowledged)--> idle
+//   any failure --> cooldown --after(cooldown)--> idle        (insert failed => nothing was deleted)
+//
+// The summary goes in first and is acknowledged before any delete (the seed raced them and ignored
+// errors). Every I/O step is a named actor provided at the composition root.
+import { assign, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';
+import { planFold, type FoldPlan } from '../src/conversation/policy.js';
+import { buildSummaryMessages, summaryId, type ChatMessage } from '../src/conversation/summary-prompt.js';
+import type { PolicyOptions, Turn } from '../src/types.js';
+
+export type SummariserReport =
+  | { type: 'SUMMARISER.COLLECTING'; pendingIds: string[] }
+  | { type: 'SUMMARISER.STARTED'; id: string; replaces: string[]; windowBefore: number }
+  | { type: 'SUMMARISER.INSERTED'; id: string; text: string; role: string; replaces: string[] }
+  | {
+      type: 'SUMMARISER.DONE';
+      id: string;
+      text: string;
+      replaces: string[];
+      deleted: string[];
+      windowBefore: number;
+      windowAfterEstimate: number;
+    }
+  | { type: 'SUMMARISER.SKIPPED'; reason: string }
+  | { type: 'SUMMARISER.FAILED'; stage: 'summarising' | 'inserting' | 'pruning'; message: string; deleted: string[] };
+
+export type SummariserParent = ActorRef<Snapshot<unknown>, SummariserReport>;
+
+export interface SummariserInput {
+  parentRef: SummariserParent;
+  policy: Pick<PolicyOptions, 'targetTokens' | 'keepLastTurns' | 'summaryRole' | 'summaryLanguage' | 'transcriptWaitMs' | 'cooldownMs'>;
+  /** First summary number (continues across session rollovers so ids stay unique). */
+  firstNumber?: number;
+}
+
+export type SummariserEvent =
+  | { type: 'SUMMARISE'; turns: Turn[]; window: number; audioMs: Record<string, number>; responseActive: boolean }
+  | { type: 'TURNS'; turns: Turn[] }
+  | { type: 'RESPONSE.ACTIVE'; active: boolean };
+
+export interface SummariseInput {
+  messages: ChatMessage[];
+  turns: Turn[];
+}
+export interface InsertInput {
+  id: string;
+  text: string;
+  role: 'system' | 'user' | 'assistant';
+}
+export interface DeleteInput {
+  ids: string[];
+}
+export interface DeleteOutput {
+  /** Acknowledged by `conversation.item.deleted`. */
+  deleted: string[];
+  /** The server said the item does not exist: counted as already gone. */
+  missing: string[];
+  /** Could not be deleted (error or no acknowledgement in time). */
+  failed: string[];
+}
+
+export interface SummariserContext {
+  parentRef: SummariserParent;
+  policy: SummariserInput['policy'];
+  count: number;
+  turns: Turn[];
+  window: number;
+  audioMs: Record<string, number>;
+  responseActive: boolean;
+  plan: FoldPlan | null;
+  summaryId: string | null;
+  text: string | null;
+  error: string | null;
+}
+
+const pendingOf = (turns: readonly Turn[]) => turns.filter((t) => t.role === 'user' && t.textState === 'pending').map((t) => t.id);
+
+export const summariserMachine = setup({
+  types: {
+    input: {} as SummariserInput,
+    context: {} as SummariserContext,
+    events: {} as SummariserEvent,
+  },
+  actors: {
+    summarise: fromPromise<{ text: string }, SummariseInput>(async () => {
+      throw new Error('summarise not provided');
+    }),
+    insertSummary: fromPromise<void, InsertInput>(async () => {
+      throw new Error('insertSummary not provided');
+    }),
+    deleteItems: fromPromise<DeleteOutput, DeleteInput>(async () => {
+      throw new Error('deleteItems not provided');
+    }),
+  },
+  guards: {
+    noPendingTranscripts: ({ context }) => pendingOf(context.turns).length === 0,
+    nothingToFold: ({ context }) => !context.plan || context.plan.fold.length === 0,
+    quiet: ({ context }) => !context.responseActive,
+    emptySummary: (_, params: { text: string }) => params.text.trim().length === 0,
+    deletesFailed: (_, params: { output: DeleteOutput }) => params.output.failed.length > 0,
+  },
+  delays: {
+    transcriptWait: ({ context }) => context.policy.transcriptWaitMs,
+    cooldown: ({ context }) => context.policy.cooldownMs,
+  },
+  actions: {
+    takeRequest: assign(({ event }) => {
+      if (event.type !== 'SUMMARISE') return {};
+      return { turns: event.turns, window: event.window, audioMs: event.audioMs, responseActive: event.responseActive, error: null };
+    }),
+    takeTurns: assign({ turns: (_, params: { turns: Turn[] }) => params.turns }),
+    setResponseActive: assign({ responseActive: (_, params: { active: boolean }) => params.active }),
+    plan: assign(({ context }) => {
+      const plan = planFold(context.turns, context.window, context.policy, (id) => context.audioMs[id]);
+      const count = plan.fold.length ? context.count + 1 : context.count;
+      return { plan, count, summaryId: plan.fold.length ? summaryId(count) : null, text: null };
+    }),
+    takeText: assign({ text: (_, params: { text: string }) => params.text.trim() }),
+    recordError: assign({ error: (_, params: { message: string }) => params.message }),
+    report: sendTo(({ context }) => context.parentRef, (_, params: SummariserReport) => params),
+    clear: assign({ plan: null, text: null, summaryId: null }),
+  },
+}).createMachine({
+  id: 'summariser',
+  context: ({ input }) => ({
+    parentRef: input.parentRef,
+    policy: input.policy,
+    count: (input.firstNumber ?? 1) - 1,
+    turns: [],
+    window: 0,
+    audioMs: {},
+    responseActive: false,
+    plan: null,
+    summaryId: null,
+    text: null,
+    error: null,
+  }),
+  initial: 'idle',
+  on: {
+    'RESPONSE.ACTIVE': { actions: { type: 'setResponseActive', params: ({ event }) => ({ active: event.active }) } },
+  },
+  states: {
+    idle: {
+      entry: 'clear',
+      on: { SUMMARISE: { target: 'collecting', actions: 'takeRequest' } },
+    },
+    collecting: {
+      entry: {
+        type: 'report',
+        params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }),
+      },
+      always: { guard: 'noPendingTranscripts', target: 'planning' },
+      after: { transcriptWait: 'planning' },
+      on: { TURNS: { actions: { type: 'takeTurns', params: ({ event }) => ({ turns: event.turns }) } } },
+    },
+    planning: {
+      entry: 'plan',
+      always: [
+        {
+          guard: 'nothingToFold',
+          target: 'idle',
+          actions: { type: 'report', params: { type: 'SUMMARISER.SKIPPED', reason: 'nothing to summarise' } },
+        },
+        {
+          target: 'summarising',
+          actions: {
+            type: 'report',
+            params: ({ context }) => ({
+              type: 'SUMMARISER.STARTED',
+              id: context.summaryId!,
+              replaces: context.plan!.fold.map((t) => t.id),
+              windowBefore: context.window,
+            }),
+          },
+        },
+      ],
+    },
+    summarising: {
+      invoke: {
+        id: 'summarise',
+        src: 'summarise',
+        input: ({ context }) => ({
+          messages: buildSummaryMessages(context.plan!.fold, context.policy.summaryLanguage),
+          turns: context.plan!.fold,
+        }),
+        onDone: [
+          {
+            guard: { type: 'emptySummary', params: ({ event }) => ({ text: event.output.text }) },
+            target: 'cooldown',
+            actions: [
+              { type: 'recordError', params: { message: 'the summariser returned an empty summary' } },
+              { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: 'the summariser returned an empty summary', deleted: [] } },
+            ],
+          },
+          { target: 'awaitingQuiet', actions: { type: 'takeText', params: ({ event }) => ({ text: event.output.text }) } },
+        ],
+        onError: {
+          target: 'cooldown',
+          actions: {
+            type: 'report',
+            params: ({ event }) => ({ type: 'SUMMARISER.FAILED', stage: 'summarising', message: errorMessage(event.error), deleted: [] }),
+          },
+        },
+      },
+    },
+    // Never insert or delete while a response writes to the conversation.
+    awaitingQuiet: {
+      // Eventless: re-checked after every event, so RESPONSE.ACTIVE false releases it.
+      always: { guard: 'quiet', target: 'inserting' },
+    },
+    inserting: {
+      invoke: {
+        id: 'insertSummary',
+        src: 'insertSummary',
+        input: ({ context }) => ({ id: context.summaryId!, text: context.text!, role: context.policy.summaryRole }),
+        onDone: {
+          target: 'pruning',
+          actions: {
+            type: 'report',
+            params: ({ context }) => ({
+              type: 'SUMMARISER.INSERTED',
+              id: context.summaryId!,
+              text: context.text!,
+              role: context.policy.summaryRole,
+              replaces: context.plan!.fold.map((t) => t.id),
+            }),
+          },
+        },
+        onError: {
+          target: 'cooldown',
+          actions: {
+            type: 'report',
+            params: ({ event }) => ({ type: 'SUMMARISER.FAILED', stage: 'inserting', message: errorMessage(event.error), deleted: [] }),
+          },
+        },
+      },
+    },
+    pruning: {
+      invoke: {
+        id: 'deleteItems',
+        src: 'deleteItems',
+        input: ({ context }) => ({ ids: context.plan!.fold.map((t) => t.id) }),
+        onDone: [
+          {
+            guard: { type: 'deletesFailed', params: ({ event }) => ({ output: event.output }) },
+            target: 'cooldown',
+            actions: {
+              type: 'report',
+              params: ({ event }) => ({
+                type: 'SUMMARISER.FAILED',
+                stage: 'pruning',
+                message: `could not delete ${event.output.failed.length} summarised item(s): ${event.output.failed.join(', ')}`,
+                deleted: [...event.output.deleted, ...event.output.missing],
+              }),
+            },
+          },
+          {
+            target: 'idle',
+            actions: {
+              type: 'report',
+              params: ({ context, event }) => ({
+                type: 'SUMMARISER.DONE',
+                id: context.summaryId!,
+                text: context.text!,
+                replaces: context.plan!.fold.map((t) => t.id),
+                deleted: [...event.output.deleted, ...event.output.missing],
+                windowBefore: context.window,
+                windowAfterEstimate: Math.max(0, context.window - context.plan!.foldedTokens) + estimateTextTokens(context.text!),
+              }),
+            },
+          },
+        ],
+        onError: {
+          target: 'cooldown',
+          actions: {
+            type: 'report',
+            params: ({ event }) => ({ type: 'SUMMARISER.FAILED', stage: 'pruning', message: errorMessage(event.error), deleted: [] }),
+          },
+        },
+      },
+    },
+    cooldown: {
+      after: { cooldown: 'idle' },
+    },
+  },
+});
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function estimateTextTokens(text: string): number {
+  // Rough and cheap (the next response.done gives the truth): ~4 chars per token plus item overhead.
+  return Math.ceil(text.length / 4) + 4;
+}
+
+export type SummariserMachine = typeof summariserMachine;

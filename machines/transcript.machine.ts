@@ -1,0 +1,139 @@
+// One per user audio turn: makes sure the turn gets its transcript, or an explicit "[inaudible]".
+//
+//   awaitingTranscript --completed--> done
+//        | failed / FETCH / after(awaitTranscript)
+//        v
+//   retrieving --transcript--> done
+//        | no transcript yet / error
+//        v
+//   backingOff --after(backoff: attempt x base)--> retrieving      (attempt < max)
+//        '-------------------------------------------> failed       (attempt >= max)
+//
+// Transcription events may arrive in any state (also before the item: the parent replays them).
+// Each retry issues a NEW retrieve (the seed's retry found its own pending marker and returned the
+// stale result; its retrieved handler never completed the wait).
+import { assign, fromPromise, setup } from 'xstate';
+
+export interface TranscriptInput {
+  itemId: string;
+  maxAttempts: number;
+  /** Attempt n waits n x backoffMs before retrieving again (the seed's 0.4 s x attempt). */
+  backoffMs: number;
+  /** How long to wait for transcription events before asking the server. */
+  awaitMs: number;
+}
+
+export interface TranscriptOutput {
+  itemId: string;
+  text: string;
+  source: 'event' | 'retrieve' | 'inaudible';
+  attempts: number;
+}
+
+export type TranscriptEvent =
+  | { type: 'TRANSCRIPT.DELTA'; delta: string }
+  | { type: 'TRANSCRIPT.COMPLETED'; transcript: string }
+  | { type: 'TRANSCRIPT.FAILED'; message?: string }
+  /** Ask the server now (response.done came, or the summariser is collecting). */
+  | { type: 'FETCH' };
+
+export interface TranscriptContext extends TranscriptInput {
+  attempt: number;
+  partial: string;
+  text: string | null;
+  source: TranscriptOutput['source'];
+}
+
+/** What `retrieveItem` resolves with: the transcript (null when the server has none yet). */
+export type RetrieveResult = { transcript: string | null };
+
+export const INAUDIBLE_TEXT = '[inaudible]';
+
+export const transcriptMachine = setup({
+  types: {
+    input: {} as TranscriptInput,
+    context: {} as TranscriptContext,
+    events: {} as TranscriptEvent,
+    output: {} as TranscriptOutput,
+  },
+  actors: {
+    /** conversation.item.retrieve round trip; provided at the composition root. */
+    retrieveItem: fromPromise<RetrieveResult, { itemId: string; attempt: number }>(async () => {
+      throw new Error('retrieveItem not provided');
+    }),
+  },
+  guards: {
+    hasTranscript: (_, params: { transcript: string | null }) => typeof params.transcript === 'string',
+    attemptsExhausted: ({ context }) => context.attempt >= context.maxAttempts,
+  },
+  delays: {
+    awaitTranscript: ({ context }) => context.awaitMs,
+    backoff: ({ context }) => context.backoffMs * context.attempt,
+  },
+  actions: {
+    appendDelta: assign({ partial: ({ context }, params: { delta: string }) => context.partial + params.delta }),
+    acceptEvent: assign({
+      text: (_, params: { transcript: string }) => params.transcript,
+      source: 'event' as const,
+    }),
+    acceptRetrieved: assign({
+      text: (_, params: { transcript: string | null }) => params.transcript,
+      source: 'retrieve' as const,
+    }),
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    markInaudible: assign({ text: INAUDIBLE_TEXT, source: 'inaudible' as const }),
+  },
+}).createMachine({
+  id: 'transcript',
+  context: ({ input }) => ({ ...input, attempt: 0, partial: '', text: null, source: 'event' }),
+  initial: 'awaitingTranscript',
+  on: {
+    // A completed transcript ends the hunt from any state.
+    'TRANSCRIPT.COMPLETED': {
+      target: '.done',
+      actions: { type: 'acceptEvent', params: ({ event }) => ({ transcript: event.transcript }) },
+    },
+    'TRANSCRIPT.DELTA': { actions: { type: 'appendDelta', params: ({ event }) => ({ delta: event.delta }) } },
+  },
+  states: {
+    awaitingTranscript: {
+      after: { awaitTranscript: 'retrieving' },
+      on: {
+        'TRANSCRIPT.FAILED': 'retrieving',
+        FETCH: 'retrieving',
+      },
+    },
+    retrieving: {
+      entry: 'countAttempt',
+      invoke: {
+        id: 'retrieveItem',
+        src: 'retrieveItem',
+        input: ({ context }) => ({ itemId: context.itemId, attempt: context.attempt }),
+        onDone: [
+          {
+            guard: { type: 'hasTranscript', params: ({ event }) => ({ transcript: event.output.transcript }) },
+            target: 'done',
+            actions: { type: 'acceptRetrieved', params: ({ event }) => ({ transcript: event.output.transcript }) },
+          },
+          { target: 'backingOff' },
+        ],
+        onError: 'backingOff',
+      },
+    },
+    backingOff: {
+      always: { guard: 'attemptsExhausted', target: 'failed' },
+      after: { backoff: 'retrieving' },
+      on: { FETCH: 'retrieving' },
+    },
+    done: { type: 'final' },
+    failed: { type: 'final', entry: 'markInaudible' },
+  },
+  output: ({ context }) => ({
+    itemId: context.itemId,
+    text: context.text ?? INAUDIBLE_TEXT,
+    source: context.text === null ? 'inaudible' : context.source,
+    attempts: context.attempt,
+  }),
+});
+
+export type TranscriptMachine = typeof transcriptMachine;

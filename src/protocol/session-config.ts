@@ -1,0 +1,42 @@
+// SessionSettings -> the GA `session.update` payload (beta is derived from it at the edge).
+import type { SessionSettings } from '../types.js';
+
+export const DEFAULT_INSTRUCTIONS =
+  'You are a helpful voice assistant. Keep answers short and natural. A system message at the start of the conversation may summarise earlier turns: treat it as what was said before, do not greet again.';
+
+export function buildSessionConfig(s: SessionSettings = {}): Record<string, unknown> {
+  const turnDetection =
+    s.turnDetection === undefined || s.turnDetection === 'server_vad'
+      ? { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true }
+      : s.turnDetection === 'semantic_vad'
+        ? { type: 'semantic_vad', eagerness: 'auto', create_response: true, interrupt_response: true }
+        : s.turnDetection;
+  const transcription = s.transcriptionModel === null ? null : { model: s.transcriptionModel ?? 'gpt-4o-mini-transcribe' };
+  const session: Record<string, unknown> = {
+    type: 'realtime',
+    instructions: s.instructions ?? DEFAULT_INSTRUCTIONS,
+    output_modalities: s.outputModalities ?? ['audio'],
+    audio: {
+      input: {
+        format: { type: 'audio/pcm', rate: 24000 },
+        transcription,
+        turn_detection: turnDetection,
+      },
+      output: {
+        format: { type: 'audio/pcm', rate: 24000 },
+        voice: s.voice ?? 'marin',
+      },
+    },
+  };
+  if (s.truncation !== undefined) {
+    session.truncation =
+      typeof s.truncation === 'string'
+        ? s.truncation
+        : {
+            type: 'retention_ratio',
+            retention_ratio: s.truncation.retentionRatio,
+            ...(s.truncation.postInstructionsTokens ? { token_limits: { post_instructions: s.truncation.postInstructionsTokens } } : {}),
+          };
+  }
+  return { ...session, ...(s.extra ?? {}) };
+}
