@@ -428,6 +428,10 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     interrupt({ itemId, playedMs }) {
       actor.send({ type: 'INTERRUPT', itemId, playedMs, audioMs: Math.round((outputBytes.get(itemId) ?? 0) / BYTES_PER_MS) });
     },
+    send(event) {
+      if (!socket?.isOpen) throw new AgentError('socket_closed', `cannot send ${event.type}: the session is not connected (call start() first)`);
+      socket.send(event);
+    },
     summariseNow() {
       actor.send({ type: 'SUMMARISE_NOW' });
     },

@@ -179,6 +179,8 @@ export interface RealtimeAgent {
   commitAudio(): void;
   /** Barge-in: cancel the response in flight and truncate the playing item to what was heard. */
   interrupt(heard: { itemId: string; playedMs: number }): void;
+  /** Advanced: send a raw client event (GA shape), e.g. function_call_output items for tools. */
+  send(event: { type: string; [key: string]: unknown }): void;
   /** Summarise now, whatever the window (still never while a response is in flight). */
   summariseNow(): void;
   /** The local mirror, in server order. */
