@@ -19,6 +19,8 @@ export interface SocketOptions {
   azure?: boolean;
   ca?: string | Buffer;
   connectTimeoutMs?: number;
+  /** Ping interval; a socket with no traffic and no pong for 3 intervals is terminated (dead). */
+  keepaliveMs?: number;
   log?: (line: string) => void;
 }
 
@@ -74,6 +76,8 @@ export class RealtimeSocket extends EventEmitter {
   private readonly unknownTypes = new Set<string>();
   private counter = 0;
   private opened = false;
+  private lastTraffic = 0;
+  private keepalive: NodeJS.Timeout | null = null;
   private failed = false;
   private closed = false;
   private readonly waiters = new Set<{ match: (e: WireEvent) => boolean; eventId?: string; resolve: (e: WireEvent) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
@@ -93,7 +97,23 @@ export class RealtimeSocket extends EventEmitter {
     });
     this.ws.on('open', () => {
       this.opened = true;
+      this.lastTraffic = Date.now();
+      const every = options.keepaliveMs ?? 15_000;
+      if (every > 0) {
+        this.keepalive = setInterval(() => {
+          if (Date.now() - this.lastTraffic > every * 3) {
+            this.log(`no traffic from the server for ${Math.round((Date.now() - this.lastTraffic) / 1000)} s: treating the socket as dead`);
+            this.ws.terminate();
+            return;
+          }
+          if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+        }, every);
+        this.keepalive.unref();
+      }
       this.emit('open');
+    });
+    this.ws.on('pong', () => {
+      this.lastTraffic = Date.now();
     });
     this.ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -122,6 +142,7 @@ export class RealtimeSocket extends EventEmitter {
     });
     this.ws.on('close', (code, reasonBuf) => {
       this.closed = true;
+      if (this.keepalive) clearInterval(this.keepalive);
       const reason = reasonBuf.toString();
       for (const w of this.waiters) {
         clearTimeout(w.timer);
@@ -141,6 +162,7 @@ export class RealtimeSocket extends EventEmitter {
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
+    this.lastTraffic = Date.now();
     if (isBinary) {
       this.log('ignored a binary frame from the server');
       return;

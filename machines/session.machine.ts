@@ -8,7 +8,9 @@ import { assign, emit, enqueueActions, fromCallback, sendTo, setup, stopChild, t
 import { turnFromItem } from '../src/conversation/items.js';
 import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from '../src/conversation/mirror.js';
 import { usageCost } from '../src/conversation/costs.js';
+import { buildSeed } from '../src/conversation/seed.js';
 import { isObject } from '../src/protocol/parse.js';
+import { classifyServerError, SERVER_ERROR_RULES } from '../src/protocol/server-errors.js';
 import type { RealtimeResponseUsage, WireEvent } from '../src/protocol/events.js';
 import { AgentError, type AgentErrorCode } from '../src/errors.js';
 import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../src/types.js';
@@ -49,7 +51,22 @@ export interface SessionInput {
   policy: PolicyOptions;
   connectTimeoutMs?: number;
   firstSummaryNumber?: number;
+  /** Reconnect after unexpected drops: attempts, then a clear failure. Fatal conditions never retry. */
+  reconnect?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** Roll over to a new session this long before `expires_at` (at a turn boundary). */
+  rolloverMarginMs?: number;
 }
+
+/** What a new session is seeded with after a reconnect or rollover. */
+export interface SessionSeed {
+  id: string;
+  text: string;
+  covers: string[];
+  eventId: string | null;
+}
+
+export const CONTINUATION_NOTE =
+  'This conversation continues an earlier session: the first system message holds what was said so far. Do not greet the user again, and keep the language the user has been speaking.';
 
 interface EarlyTranscript {
   deltas: string;
@@ -78,6 +95,14 @@ export interface SessionContext {
   summarising: boolean;
   error: AgentError | null;
   eventCounter: number;
+  /** Connection generation: 0 for the first socket, +1 per reconnect or rollover. */
+  generation: number;
+  hasBeenLive: boolean;
+  reconnectAttempt: number;
+  reconnectReason: 'drop' | 'rollover' | 'expired' | null;
+  rolloverPending: boolean;
+  seed: SessionSeed | null;
+  reconnectDelayMs: number;
 }
 
 export type SessionEmitted =
@@ -90,17 +115,16 @@ export type SessionEmitted =
   | { type: 'deleted'; id: string }
   | { type: 'truncated'; id: string; audioEndMs: number; text: string | null }
   | { type: 'error'; error: AgentError }
-  | { type: 'response'; phase: 'created' | 'done'; responseId: string; status?: string };
+  | { type: 'response'; phase: 'created' | 'done'; responseId: string; status?: string }
+  | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
+  | { type: 'seeded'; id: string; generation: number };
 
-const FATAL_SERVER_CODES: Record<string, { code: AgentErrorCode; fix: string }> = {
-  invalid_api_key: { code: 'bad_api_key', fix: 'check OPENAI_API_KEY (or --api-key)' },
-  insufficient_quota: { code: 'insufficient_quota', fix: 'add credit to the account or use another key' },
-  model_not_found: { code: 'invalid_model', fix: 'pick a realtime model with --model (e.g. gpt-realtime)' },
-  beta_api_shape_disabled: { code: 'wrong_dialect', fix: 'use --dialect ga' },
-};
-
-/** Server error codes that are noise for a context manager (logged, never surfaced as failures). */
-export const BENIGN_SERVER_CODES = new Set(['response_cancel_not_active']);
+// Fatal server errors end the session with the fix; the table lives in src/protocol/server-errors.ts.
+const FATAL_SERVER_CODES: Record<string, { code: AgentErrorCode; fix: string }> = Object.fromEntries(
+  Object.entries(SERVER_ERROR_RULES)
+    .filter(([, r]) => r.class === 'fatal')
+    .map(([k, r]) => [k, { code: r.agentCode!, fix: r.fix! }]),
+);
 
 let counter = 0;
 const nextEventId = () => `rtc_${(++counter).toString(36)}`;
@@ -132,9 +156,31 @@ export const sessionMachine = setup({
       event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && typeof event.event.error.code === 'string' && event.event.error.code in FATAL_SERVER_CODES,
     closedWrongDialect: ({ event }) => event.type === 'SOCKET.CLOSED' && (event.code === 4000 || /beta_api_shape_disabled/.test(event.reason)),
     closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && event.code === 1001,
+    canReconnect: ({ context }) => context.hasBeenLive && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
+    canRetryFailure: ({ context, event }) =>
+      event.type === 'SOCKET.FAILED' &&
+      context.hasBeenLive &&
+      context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0) &&
+      (event.error.code === 'unreachable' || event.error.code === 'connect_timeout'),
+    nothingToSeed: ({ context }) => context.seed === null,
+    isSeedAck: ({ context, event }) =>
+      event.type === 'SERVER.EVENT' &&
+      (event.event.type === 'conversation.item.added' || event.event.type === 'conversation.item.created') &&
+      isObject(event.event.item) &&
+      event.event.item.id === context.seed?.id,
+    isSeedError: ({ context, event }) =>
+      event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && !!context.seed?.eventId && event.event.error.event_id === context.seed.eventId,
+    rolloverNow: ({ context }) => context.rolloverPending && !context.responseActive && !context.summarising && !context.responseQueued,
   },
   delays: {
     connectTimeout: ({ context }) => context.input.connectTimeoutMs ?? 15_000,
+    reconnectDelay: ({ context }) => context.reconnectDelayMs,
+    rolloverDue: ({ context }) => {
+      const exp = context.session?.expiresAt;
+      const margin = context.input.rolloverMarginMs;
+      if (!exp || margin === undefined) return 2 ** 31 - 1;
+      return Math.min(2 ** 31 - 1, Math.max(0, exp * 1000 - margin - Date.now()));
+    },
     closeGrace: 1_000,
   },
   actions: {
@@ -142,8 +188,72 @@ export const sessionMachine = setup({
     sendConfig: enqueueActions(({ context, enqueue }) => {
       const eventId = nextEventId();
       enqueue.assign({ configEventId: eventId });
-      enqueue.sendTo('socket', { type: 'SEND', event: { type: 'session.update', event_id: eventId, session: context.input.sessionConfig } });
+      const base = context.input.sessionConfig;
+      const session = context.generation === 0 ? base : { ...base, instructions: `${String(base.instructions ?? '')}\n\n${CONTINUATION_NOTE}`.trim() };
+      enqueue.sendTo('socket', { type: 'SEND', event: { type: 'session.update', event_id: eventId, session } });
     }),
+    noteDrop: assign(({ context }, params: { reason: 'drop' | 'rollover' | 'expired' }) => {
+      const attempt = params.reason === 'drop' ? context.reconnectAttempt + 1 : context.reconnectAttempt;
+      const r = context.input.reconnect ?? { maxAttempts: 0, baseDelayMs: 500, maxDelayMs: 10_000 };
+      // Exponential back-off with jitter for drops; planned switches go at once.
+      const delay = params.reason === 'drop' ? Math.round(Math.min(r.maxDelayMs, r.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2)) : 0;
+      return {
+        reconnectReason: params.reason,
+        reconnectAttempt: attempt,
+        reconnectDelayMs: delay,
+        generation: context.generation + 1,
+        responseActive: false,
+        activeResponseId: null,
+        rolloverPending: false,
+      };
+    }),
+    announceReconnect: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
+      enqueue.emit({ type: 'reconnect', attempt: context.reconnectAttempt, delayMs: context.reconnectDelayMs, reason: context.reconnectReason ?? 'drop' });
+    }),
+    prepareSeed: enqueueActions(({ context, enqueue }) => {
+      // Transcript hunts cannot continue on a new connection: what is still pending is marked inaudible
+      // (and journaled as such), never silently dropped.
+      let mirror = context.mirror;
+      for (const childId of context.transcriptChildren) enqueue.stopChild(childId);
+      for (const t of mirror) {
+        if (t.role === 'user' && t.textState === 'pending') {
+          mirror = updateTurn(mirror, t.id, { text: '[inaudible]', textState: 'inaudible' });
+          enqueue.emit({ type: 'turn', turn: findTurn(mirror, t.id)! });
+        }
+      }
+      const plan = buildSeed(mirror);
+      const seed = plan ? { id: `seed_${context.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
+      enqueue.assign({ mirror, transcriptChildren: [], early: {}, seed });
+    }),
+    sendSeed: enqueueActions(({ context, enqueue }) => {
+      if (!context.seed) return;
+      const eventId = nextEventId();
+      enqueue.assign({ seed: { ...context.seed, eventId }, mirror: [] });
+      enqueue.sendTo('socket', {
+        type: 'SEND',
+        event: {
+          type: 'conversation.item.create',
+          event_id: eventId,
+          previous_item_id: 'root',
+          item: { id: context.seed.id, type: 'message', role: 'system', content: [{ type: 'input_text', text: context.seed.text }] },
+        },
+      });
+    }),
+    seeded: enqueueActions(({ context, enqueue }) => {
+      const seed = context.seed!;
+      // The ack has just been mirrored by handleServerEvent in the same step: mark what it covers.
+      enqueue.assign(({ context: c }) => ({ mirror: updateTurn(c.mirror, seed.id, { summaryOf: seed.covers }), seed: null }));
+      enqueue.emit({ type: 'summary.inserted', id: seed.id, text: seed.text, replaces: seed.covers });
+      enqueue.emit({ type: 'seeded', id: seed.id, generation: context.generation });
+    }),
+    seedFailed: enqueueActions(({ context, event, enqueue }) => {
+      const err = event.type === 'SERVER.EVENT' && isObject(event.event.error) ? str(event.event.error.message) : 'unknown error';
+      enqueue.emit({ type: 'error', error: new AgentError('server_error', `could not seed the new session (${oneLine(err)}); the journal still holds the whole conversation`) });
+      enqueue.assign({ seed: null });
+      void context;
+    }),
+    wentLive: assign({ hasBeenLive: true, reconnectAttempt: 0, reconnectReason: null }),
     closeSocket: sendTo('socket', { type: 'CLOSE', code: 1000, reason: 'client closing' }),
     takeSessionCreated: assign(({ context, event }) => {
       if (event.type !== 'SERVER.EVENT') return {};
@@ -159,6 +269,14 @@ export const sessionMachine = setup({
     }),
     announceSession: emit(({ context }) => ({ type: 'session' as const, info: context.session! })),
     fail: assign({ error: (_, params: { error: AgentError }) => params.error }),
+    failFatalServerError: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'SERVER.EVENT' || !isObject(event.event.error)) return;
+      const err = event.event.error as { code: string; message?: string };
+      const f = FATAL_SERVER_CODES[err.code];
+      const error = new AgentError(f.code, `${oneLine(err.message ?? err.code)}: ${f.fix}`, true, err.code);
+      enqueue.assign({ error });
+      enqueue.emit({ type: 'error', error });
+    }),
     announceError: emit((_, params: { error: AgentError }) => ({ type: 'error' as const, error: params.error })),
     spawnSummariser: enqueueActions(({ context, enqueue, self }) => {
       enqueue.spawnChild('summariser', {
@@ -286,6 +404,13 @@ export const sessionMachine = setup({
     summarising: false,
     error: null,
     eventCounter: 0,
+    generation: 0,
+    hasBeenLive: false,
+    reconnectAttempt: 0,
+    reconnectReason: null,
+    rolloverPending: false,
+    seed: null,
+    reconnectDelayMs: 0,
   }),
   entry: 'spawnSummariser',
   initial: 'online',
@@ -294,17 +419,26 @@ export const sessionMachine = setup({
       invoke: {
         id: 'socket',
         src: 'realtimeSocket',
-        input: ({ context }) => ({ url: context.input.url }),
+        input: ({ context }) => ({ url: context.input.url, generation: context.generation }),
       },
       initial: 'connecting',
       on: {
-        'SOCKET.FAILED': {
-          target: 'failed',
-          actions: [
-            { type: 'fail', params: ({ event }) => ({ error: event.error }) },
-            { type: 'announceError', params: ({ event }) => ({ error: event.error }) },
-          ],
-        },
+        'SOCKET.FAILED': [
+          {
+            // A session that was live retries transient failures (unreachable, timeout); auth and
+            // dialect failures never loop.
+            guard: 'canRetryFailure',
+            target: 'reconnecting',
+            actions: { type: 'noteDrop', params: { reason: 'drop' } },
+          },
+          {
+            target: 'failed',
+            actions: [
+              { type: 'fail', params: ({ event }) => ({ error: event.error }) },
+              { type: 'announceError', params: ({ event }) => ({ error: event.error }) },
+            ],
+          },
+        ],
         'SOCKET.CLOSED': [
           {
             guard: 'closedWrongDialect',
@@ -313,15 +447,28 @@ export const sessionMachine = setup({
           },
           {
             guard: 'closedExpired',
-            target: 'closed',
-            actions: failWith('session_expired', 'the session reached its maximum duration (close 1001): start a new session', false),
+            target: 'reconnecting',
+            actions: { type: 'noteDrop', params: { reason: 'expired' } },
+          },
+          {
+            guard: 'canReconnect',
+            target: 'reconnecting',
+            actions: { type: 'noteDrop', params: { reason: 'drop' } },
           },
           {
             target: 'failed',
             actions: [
               {
                 type: 'fail',
-                params: ({ event }) => ({ error: new AgentError('socket_closed', `the server closed the connection (code ${event.code}${event.reason ? `, ${event.reason}` : ''}): check the URL and the server's logs, then reconnect`, true) }),
+                params: ({ event, context }) => ({
+                  error: new AgentError(
+                    'socket_closed',
+                    context.hasBeenLive
+                      ? `the connection dropped (code ${event.code}${event.reason ? `, ${event.reason}` : ''}) and ${context.input.reconnect?.maxAttempts ?? 0} reconnect attempts failed: check the network and the server, then start again`
+                      : `the server closed the connection (code ${event.code}${event.reason ? `, ${event.reason}` : ''}): check the URL and the server's logs`,
+                    true,
+                  ),
+                }),
               },
               { type: 'announceError', params: ({ context }) => ({ error: context.error! }) },
             ],
@@ -331,17 +478,7 @@ export const sessionMachine = setup({
           {
             guard: 'isFatalServerError',
             target: 'failed',
-            actions: [
-              {
-                type: 'fail',
-                params: ({ event }) => {
-                  const err = (event as { event: WireEvent }).event.error as { code: string; message?: string };
-                  const f = FATAL_SERVER_CODES[err.code];
-                  return { error: new AgentError(f.code, `${oneLine(err.message ?? err.code)}: ${f.fix}`, true, err.code) };
-                },
-              },
-              { type: 'announceError', params: ({ context }) => ({ error: context.error! }) },
-            ],
+            actions: 'failFatalServerError',
           },
           { actions: 'handleServerEvent' },
         ],
@@ -371,7 +508,7 @@ export const sessionMachine = setup({
               {
                 guard: 'isFatalServerError',
                 target: '#session.failed',
-                actions: failWith('handshake_failed', 'the server refused the session: check the key and the model'),
+                actions: 'failFatalServerError',
               },
               { actions: 'handleServerEvent' },
             ],
@@ -387,7 +524,7 @@ export const sessionMachine = setup({
           entry: 'sendConfig',
           on: {
             'SERVER.EVENT': [
-              { guard: { type: 'isEvent', params: { type: 'session.updated' } }, target: 'live' },
+              { guard: { type: 'isEvent', params: { type: 'session.updated' } }, target: 'seeding' },
               {
                 guard: 'isConfigError',
                 target: '#session.failed',
@@ -408,13 +545,38 @@ export const sessionMachine = setup({
             ],
           },
         },
+        // After a reconnect or rollover: the new, empty conversation gets the summary and the recent
+        // turns (as one system item: assistant-role text can switch the model to text-only answers).
+        seeding: {
+          always: { guard: 'nothingToSeed', target: 'live' },
+          entry: 'sendSeed',
+          on: {
+            'SERVER.EVENT': [
+              { guard: 'isSeedAck', target: 'live', actions: ['handleServerEvent', 'seeded'] },
+              { guard: 'isSeedError', target: 'live', actions: 'seedFailed' },
+              { actions: 'handleServerEvent' },
+            ],
+          },
+        },
         live: {
+          entry: 'wentLive',
+          after: { rolloverDue: { actions: assign({ rolloverPending: true }) } },
+          always: { guard: 'rolloverNow', target: 'rollingOver' },
           on: {
             'USER.TEXT': { actions: 'userText' },
             'USER.COMMIT': { actions: 'userCommit' },
             INTERRUPT: { actions: 'interrupt' },
             SUMMARISE_NOW: { actions: 'summariseNow' },
           },
+        },
+        // Planned: before expires_at, at a turn boundary. Close this socket; `reconnecting` opens the next.
+        rollingOver: {
+          entry: 'closeSocket',
+          on: {
+            'SOCKET.CLOSED': { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } },
+            'SOCKET.FAILED': { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } },
+          },
+          after: { closeGrace: { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } } },
         },
         closing: {
           entry: 'closeSocket',
@@ -425,6 +587,16 @@ export const sessionMachine = setup({
           },
           after: { closeGrace: '#session.closed' },
         },
+      },
+    },
+    // Between two connections: the seed is prepared from the mirror, audio is buffered by the agent.
+    reconnecting: {
+      entry: ['prepareSeed', 'announceReconnect'],
+      after: { reconnectDelay: 'online' },
+      on: {
+        STOP: 'closed',
+        'xstate.done.actor.transcript.*': { actions: 'transcriptDone' },
+        'SUMMARISER.*': { actions: 'summariserReport' },
       },
     },
     closed: { type: 'final' },
@@ -657,7 +829,9 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
         enqueue.assign({ responseQueued: true });
         return;
       }
-      if (BENIGN_SERVER_CODES.has(code)) return;
+      const rule = classifyServerError(code, str(err.message));
+      // Benign noise is dropped; session_expired is followed by close 1001, which rolls over.
+      if (rule.class === 'benign' || code === 'session_expired') return;
       enqueue.emit({ type: 'error', error: new AgentError('server_error', `server error${code ? ` ${code}` : ''}: ${oneLine(str(err.message))}`, false, code || null) });
       return;
     }

@@ -124,6 +124,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       azure: conn.azure,
       ca: options.connection?.ca,
       connectTimeoutMs: options.connection?.connectTimeoutMs,
+      keepaliveMs: options.keepaliveMs,
       log,
     });
     socket = s;
@@ -291,6 +292,12 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       sessionConfig: buildSessionConfig(options.session),
       policy,
       connectTimeoutMs: options.connection?.connectTimeoutMs,
+      reconnect: options.reconnect === false ? undefined : {
+        maxAttempts: options.reconnect?.maxAttempts ?? 5,
+        baseDelayMs: options.reconnect?.baseDelayMs ?? 500,
+        maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
+      },
+      rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
     },
   });
 
@@ -342,6 +349,13 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         safeJournal(() => journal?.write({ type: 'error', code: e.error.code, message: redact(e.error.message, secrets) }));
         fire('error', new AgentError(e.error.code, redact(e.error.message, secrets), e.error.fatal, e.error.serverCode));
         break;
+      case 'reconnect':
+        log(`${e.reason === 'drop' ? `reconnecting (attempt ${e.attempt}) in ${e.delayMs} ms` : e.reason === 'expired' ? 'session expired: rolling over to a new session' : 'rolling over to a new session before expiry'}`);
+        fire('reconnect', { attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
+        break;
+      case 'seeded':
+        fire('seeded', { id: e.id, generation: e.generation });
+        break;
       case 'response':
         if (e.phase === 'created') fire('response.created', { responseId: e.responseId });
         else fire('response.done', { responseId: e.responseId, status: e.status ?? 'completed' });
@@ -349,9 +363,38 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     }
   });
 
+  // Microphone audio captured while the connection switches (reconnect, rollover) is kept and
+  // delivered once the new session is live: bounded to one minute, oldest dropped first.
+  const MAX_BUFFER_BYTES = 60_000 * BYTES_PER_MS;
+  let live = false;
+  let buffered: Buffer[] = [];
+  let bufferedBytes = 0;
+  let warnedOverflow = false;
+  const bufferAudio = (pcm: Buffer) => {
+    if (actor.getSnapshot().status !== 'active') return;
+    buffered.push(Buffer.from(pcm));
+    bufferedBytes += pcm.length;
+    while (bufferedBytes > MAX_BUFFER_BYTES && buffered.length > 1) {
+      bufferedBytes -= buffered.shift()!.length;
+      if (!warnedOverflow) log('audio buffer full while reconnecting: dropping the oldest audio');
+      warnedOverflow = true;
+    }
+  };
+  const flushAudio = () => {
+    if (!socket?.isOpen) return;
+    for (const b of buffered) socket.sendAudio(b);
+    buffered = [];
+    bufferedBytes = 0;
+  };
+
   let lastState = '';
   actor.subscribe({
     next(snap) {
+      const nowLive = snap.matches({ online: 'live' });
+      if (nowLive && !live) {
+        live = true;
+        flushAudio();
+      } else if (!nowLive) live = false;
       const session = typeof snap.value === 'string' ? snap.value : Object.entries(snap.value).map(([k, v]) => `${k}.${String(v)}`).join(',');
       const summariser = summariserState(actor);
       const pendingTranscripts = snap.context.transcriptChildren.map((c) => c.slice('transcript.'.length));
@@ -420,7 +463,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       actor.send({ type: 'USER.TEXT', text });
     },
     appendAudio(pcm) {
-      socket?.sendAudio(pcm);
+      if (live && socket?.isOpen) socket.sendAudio(pcm);
+      else bufferAudio(pcm);
     },
     commitAudio() {
       actor.send({ type: 'USER.COMMIT' });

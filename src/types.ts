@@ -105,6 +105,15 @@ export interface AgentOptions {
   session?: SessionSettings;
   policy?: Partial<PolicyOptions> & { preset?: 'default' | 'seedDemo' };
   summariser?: SummariserOptions;
+  /**
+   * Reconnect after an unexpected drop or a dead socket: exponential back-off with jitter, then a
+   * clear failure. Fatal conditions (bad key, wrong dialect, quota, model) never retry. false = off.
+   */
+  reconnect?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } | false;
+  /** Roll over to a fresh session this long before `expires_at` (default 5 min); false = never. */
+  rolloverMarginMs?: number | false;
+  /** Ping the server this often; no traffic for 3 intervals means the socket is dead (default 15 s). */
+  keepaliveMs?: number;
   /** JSONL journal path; false disables it. */
   journal?: string | false;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
@@ -164,6 +173,10 @@ export interface AgentEvents {
   'response.created': { responseId: string };
   'response.done': { responseId: string; status: string };
   closed: { code: number; reason: string };
+  /** A reconnect (after a drop) or a rollover (planned, or at expiry) is under way. */
+  reconnect: { attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' };
+  /** The new session was seeded with the summary and recent turns. */
+  seeded: { id: string; generation: number };
 }
 
 export type AgentEventName = keyof AgentEvents;

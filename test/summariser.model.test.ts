@@ -108,7 +108,7 @@ describe('summariser machine (model-based)', () => {
     const states = new Set<string>();
     const events = new Set<string>();
     for (const p of paths) for (const step of p.steps) {
-      states.add(JSON.stringify((step.state as Snap).value));
+      states.add(JSON.stringify((step.state as unknown as Snap).value));
       events.add(step.event.type);
     }
     for (const s of ['idle', 'collecting', 'summarising', 'awaitingQuiet', 'inserting', 'pruning', 'cooldown']) {

@@ -62,7 +62,7 @@ describe('transcript machine (model-based)', () => {
     const events = new Set<string>();
     for (const p of paths) {
       for (const step of p.steps) {
-        states.add(JSON.stringify((step.state as { value: unknown }).value));
+        states.add(JSON.stringify((step.state as unknown as { value: unknown }).value));
         events.add(step.event.type);
       }
     }

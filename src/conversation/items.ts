@@ -27,9 +27,8 @@ export function contentText(content: unknown): TextInfo {
       else sawPendingAudio = true;
     }
   }
-  if (parts.length === 0) return { text: null, audio };
   // Audio whose transcript is still missing keeps the item pending even if another part had text.
-  if (sawPendingAudio && parts.length === 0) return { text: null, audio };
+  if (parts.length === 0 || sawPendingAudio) return { text: null, audio };
   return { text: parts.join(' '), audio };
 }
 

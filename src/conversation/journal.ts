@@ -21,19 +21,17 @@ export function journalLine(entry: JournalEntry, secrets: readonly (string | und
 
 /** Parses a journal file's text; throws on a malformed line (the journal must stay valid JSONL). */
 export function parseJournal(text: string): JournalLine[] {
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as JournalLine;
-      } catch {
-        throw new Error(`journal line ${i + 1} is not valid JSON`);
-      }
-    });
+  return text.split('\n').flatMap((l, i) => {
+    if (l.length === 0) return [];
+    try {
+      return [JSON.parse(l) as JournalLine];
+    } catch {
+      throw new Error(`journal line ${i + 1} is not valid JSON`);
+    }
+  });
 }
 
-/** Rebuilds the whole conversation from a journal: every turn once, summaries marked. */
+/** Rebuilds every turn of the conversation from a journal, once each (summaries are separate entries). */
 export function conversationFromJournal(lines: readonly JournalLine[]): { id: string; role: string | null; text: string | null }[] {
   const out = new Map<string, { id: string; role: string | null; text: string | null }>();
   for (const l of lines) {

@@ -292,7 +292,8 @@ export function serverEventFromBeta(ev: WireEvent): WireEvent {
     out.session = { ...sessionFromBeta(ev.session), ...(isObject(ev.session) && ev.session.id ? { id: ev.session.id } : {}) };
   }
   if ('item' in ev) out.item = itemFromBeta(ev.item);
-  if ('part' in ev && isObject(ev.part)) out.part = contentFromBeta(ev.part, 'assistant');
+  // Content-part events keep `text`/`audio`: that is also the GA SDK's type for
+  // response.content_part.added/done (ResponseContentPartAddedEvent.Part.type), unlike items.
   if ('response' in ev) out.response = responseFromBeta(ev.response);
   return out;
 }

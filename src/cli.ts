@@ -1,0 +1,277 @@
+#!/usr/bin/env node
+// realtime-agent: the command-line program. This file only orchestrates: parse options, pick I/O and
+// backend, create the agent, run one mode (text, voice, WAV, demo), and end cleanly with the
+// documented exit status (0 normal end or signal, 1 runtime failure, 2 usage error).
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRealtimeAgent } from './agent.js';
+import { AgentError, redact } from './errors.js';
+import type { AgentOptions, RealtimeAgent } from './types.js';
+import { helpText, parseArgs, UsageError, type CliOptions } from './cli/args.js';
+import { openBackend, type Backend } from './cli/backend.js';
+import { NOTEBOOK_REPLIES, runDemo } from './cli/demo.js';
+import { historyText } from './cli/format.js';
+import { chooseIo, describe, type IoChoice } from './cli/io.js';
+import { JsonOutput } from './cli/json-output.js';
+import { runTextInput } from './cli/text-input.js';
+import { TerminalView } from './cli/view.js';
+import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
+import { nextResponseDone } from './cli/wait.js';
+
+const NAME = 'realtime-agent';
+/** SIGINT/SIGTERM must end the process within 2 s even if a device or the socket hangs. */
+const SHUTDOWN_DEADLINE_MS = 1800;
+
+function version(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // src/cli.ts (tsx) and dist/src/cli.js (built) sit at different depths below package.json.
+  for (const p of [join(here, '..', 'package.json'), join(here, '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'realtime-context' && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0';
+}
+
+function defaultJournal(): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
+  return join('.rtc', `journal-${stamp}.jsonl`);
+}
+
+class Run {
+  private secrets: string[] = [];
+  private agent: RealtimeAgent | null = null;
+  private backend: Backend | null = null;
+  private output: OutputPlane | null = null;
+  private mic: { stop(): Promise<void> } | null = null;
+  private textInput: { close(): void } | null = null;
+  private view: TerminalView | null = null;
+  private json: JsonOutput | null = null;
+  private stopping = false;
+  private failWith: ((e: unknown) => void) | null = null;
+  readonly failed: Promise<never>;
+
+  constructor(private readonly o: CliOptions) {
+    this.secrets = [o.apiKey, o.azureApiKey, o.summaryApiKey].filter((s): s is string => !!s);
+    this.failed = new Promise<never>((_, reject) => (this.failWith = reject));
+    this.failed.catch(() => undefined);
+  }
+
+  redact = (s: string): string => redact(s, this.secrets);
+
+  private debug = (line: string): void => {
+    if (this.o.debug) process.stderr.write(this.redact(`[debug] ${line}`) + '\n');
+  };
+
+  private info(line: string): void {
+    if (this.json) process.stderr.write(this.redact(line) + '\n');
+    else this.view!.info(line);
+  }
+
+  fatal(e: unknown): void {
+    this.failWith?.(e);
+  }
+
+  async main(): Promise<void> {
+    const o = this.o;
+    this.view = new TerminalView({
+      out: process.stdout,
+      err: process.stderr,
+      color: !o.noColor && !!process.stdout.isTTY,
+      redact: this.redact,
+    });
+    if (o.json) this.json = new JsonOutput(process.stdout, this.redact);
+
+    const io: IoChoice = o.demo
+      ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo (audio turns with transcript hints)' }
+      : await chooseIo(o);
+    const pacing = o.emulatorPacing ?? (io.output.kind === 'speaker' ? 'realtime' : 'fast');
+    this.backend = await openBackend(o, pacing, o.demo ? { script: NOTEBOOK_REPLIES } : {});
+    this.secrets.push(...this.backend.secrets);
+
+    const journal = o.noJournal ? false : (o.journal ?? defaultJournal());
+    if (journal) mkdirSync(dirname(journal), { recursive: true });
+    const preset = o.demo || o.preset === 'seed-demo' ? 'seedDemo' : 'default';
+    const agentOptions: AgentOptions = {
+      connection: this.backend.connection,
+      session: {
+        ...(o.instructions ? { instructions: o.instructions } : {}),
+        ...(o.voice ? { voice: o.voice } : {}),
+        ...(o.transcriptionModel ? { transcriptionModel: o.transcriptionModel } : {}),
+        // Mic: the server detects turns (and speech_started drives barge-in); files and the demo commit.
+        turnDetection: io.input.kind === 'mic' ? 'server_vad' : null,
+        outputModalities: io.output.kind === 'text' && !o.demo ? ['text'] : ['audio'],
+      },
+      policy: {
+        preset,
+        ...(o.trigger !== undefined ? { triggerTokens: o.trigger } : {}),
+        ...(o.target !== undefined ? { targetTokens: o.target } : {}),
+        ...(o.keep !== undefined ? { keepLastTurns: o.keep } : {}),
+        ...(o.summaryRole ? { summaryRole: o.summaryRole } : {}),
+        ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : o.demo ? { summaryLanguage: 'French' } : {}),
+      },
+      summariser: this.backend.summariser,
+      journal,
+      log: this.debug,
+    };
+
+    const banner = [
+      `${NAME} ${version()} · ${this.backend.banner}`,
+      `${io.note}`,
+      journal ? `journal: ${journal}` : 'journal: off',
+    ];
+    for (const l of banner) this.info(l);
+
+    const agent = createRealtimeAgent(agentOptions);
+    this.agent = agent;
+    // The demo prints the notebook's own view (history blocks) instead of the live transcript.
+    if (this.json) this.json.attach(agent);
+    else if (!o.demo) this.view.attach(agent);
+    agent.on('error', (e) => {
+      if (e.fatal) this.fatal(e);
+      else if (!this.json) this.view!.error(`warning: ${e.message}`);
+    });
+    agent.on('closed', (c) => {
+      // A tick later: the engine's own error for the same close (e.g. wrong dialect) names the fix, so it wins.
+      if (!this.stopping) {
+        setTimeout(() => this.fatal(new AgentError('socket_closed', `connection closed by the server (${c.code}${c.reason ? ` ${c.reason}` : ''})`, true)), 50);
+      }
+    });
+
+    const info = await Promise.race([agent.start(), this.failed]);
+    this.json?.session(info, { backend: this.backend.kind, input: describe(io.input), output: describe(io.output) });
+    this.debug(`session ${info.id} model ${info.model} dialect ${info.dialect}`);
+
+    await Promise.race([this.runMode(agent, io), this.failed]);
+  }
+
+  private async runMode(agent: RealtimeAgent, io: IoChoice): Promise<void> {
+    const o = this.o;
+    if (o.demo) {
+      const print = (s: string) => {
+        if (!this.json) this.view!.line(s);
+      };
+      await runDemo({ agent, emulator: this.backend!.emulator!, print });
+      return;
+    }
+    const plane = { log: (l: string) => this.debug(l), onFatal: (e: AgentError) => this.fatal(e) };
+    this.output = await startOutput(agent, io.output, plane);
+    if (io.input.kind === 'mic') {
+      this.mic = await startMic(agent, this.output, io.halfDuplex, plane);
+      this.info('listening: speak now (Ctrl-C to quit)');
+      await new Promise<never>(() => undefined); // runs until a signal or a failure
+    } else if (io.input.kind === 'wav') {
+      const done = nextResponseDone(agent);
+      const ms = sendWavTurn(agent, io.input.path, (l) => this.info(l));
+      this.debug(`sent ${ms} ms of audio from ${io.input.path}`);
+      await done;
+      await this.drainOutput();
+      await agent.idle();
+    } else {
+      const t = runTextInput(agent, {
+        input: process.stdin,
+        showHistory: () => {
+          if (this.json) for (const turn of agent.history()) this.json.emit('turn', turn);
+          else this.view!.line(historyText(agent.history()));
+        },
+        info: (l) => this.info(l),
+      });
+      this.textInput = t;
+      if (process.stdin.isTTY && !this.json) this.info('type a message and press Enter (/summarise, /history, /quit)');
+      await t.done;
+      await this.drainOutput();
+    }
+  }
+
+  /** Lets the speaker finish the last reply before a normal end. */
+  private async drainOutput(): Promise<void> {
+    const spk = this.output?.speaker;
+    while (spk?.playing()) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Ends everything in order: inputs, devices, agent (journal flushed, socket closed), emulator. */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    // Each step is guarded on its own: one failing part must not keep the others open.
+    const step = async (what: string, fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (e) {
+        this.debug(`${what}: ${(e as Error).message}`);
+      }
+    };
+    await step('stdin', () => this.textInput?.close());
+    await step('microphone', () => this.mic?.stop());
+    await step('output', () => this.output?.close());
+    await step('agent', () => this.agent?.stop());
+    await step('emulator', () => this.backend?.emulator?.close());
+    this.view?.close();
+  }
+
+  report(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    const line = msg.split('\n')[0];
+    process.stderr.write(this.redact(`${NAME}: ${line}`) + '\n');
+    if (this.json && !this.json.reported(e)) this.json.error({ code: e instanceof AgentError ? e.code : 'error', message: line, fatal: true });
+    if (this.o.debug && e instanceof Error && e.stack) process.stderr.write(this.redact(e.stack) + '\n');
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let o: CliOptions;
+  try {
+    o = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${NAME}: ${redact(e.message, [])}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.help) {
+    process.stdout.write(helpText(version()));
+    return 0;
+  }
+  if (o.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const run = new Run(o);
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143); // second Ctrl-C: leave now
+    signalled = true;
+    setTimeout(() => {
+      process.stderr.write(`${NAME}: shutdown took too long; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    void run.shutdown().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await run.main();
+    await run.shutdown();
+    return 0;
+  } catch (e) {
+    if (signalled) return new Promise<number>(() => undefined); // the signal handler exits
+    run.report(e);
+    const deadline = setTimeout(() => process.exit(e instanceof UsageError ? 2 : 1), SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await run.shutdown().catch(() => undefined);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`${NAME}: internal error: ${redact(e instanceof Error ? e.message : String(e), [])}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+// Small pure formatting helpers shared by the terminal view, the demo and the JSON output.
+import type { Turn } from '../types.js';
+
+export const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** A text gauge of the window against the trigger: [#######.....] */
+export function gauge(tokens: number, trigger: number, width = 20): string {
+  const ratio = trigger > 0 ? tokens / trigger : 0;
+  const filled = Math.max(0, Math.min(width, Math.round(ratio * width)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+export function usd(x: number): string {
+  return `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}`;
+}
+
+export function statusText(s: { tokens: number; trigger: number; costUsd: number; note?: string }): string {
+  const pct = s.trigger > 0 ? Math.round((s.tokens / s.trigger) * 100) : 0;
+  return `window ${n(s.tokens)} / ${n(s.trigger)} ${gauge(s.tokens, s.trigger)} ${pct}% · cost ${usd(s.costUsd)}${s.note ? ` · ${s.note}` : ''}`;
+}
+
+export function summaryText(s: { turns: number; windowBefore: number; windowAfterEstimate: number }): string {
+  return `summarised ${s.turns} turn${s.turns === 1 ? '' : 's'} into 1, window ${n(s.windowBefore)} -> ${n(s.windowAfterEstimate)}`;
+}
+
+/** The notebook's print_history, line for line. */
+export function historyText(turns: readonly Turn[]): string {
+  const lines = ['—— Conversation so far ———————————————'];
+  for (const t of turns) {
+    const role = t.role ?? t.kind;
+    const text = (t.text ?? '').trim().replace(/\n/g, ' ');
+    lines.push(`[${role.padEnd(9)}] ${text} (${t.id})`);
+  }
+  lines.push('——————————————————————————————————————————');
+  return lines.join('\n');
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// realtime-emulator: run the local OpenAI Realtime API emulator (see src/emulator/README.md).
+import { startEmulator } from './index.js';
+import type { EmulatorOptions } from './options.js';
+
+const HELP = `realtime-emulator - local, protocol-faithful OpenAI Realtime API server
+
+Usage: realtime-emulator [options]
+
+  --port N                  TCP port (0 = pick a free one; default 0)
+  --host ADDR               bind address (default 127.0.0.1)
+  --tls                     serve wss:/https: with a self-signed certificate made at start
+  --cert FILE --key FILE    serve TLS with this PEM certificate and key
+  --api-key KEY             accept only this API key (default: any non-empty key)
+  --beta-disabled           refuse the beta dialect (error event, close 4000) like OpenAI now does
+  --max-session-minutes N   session length before session_expired (default 60)
+  --pacing realtime|fast    output audio at real-time pace (default) or as fast as possible
+  --reply-words N           minimum reply length in words (default 24)
+  --context-echo            replies list the items currently in the model context
+  --script FILE             scripted replies (JSON array of strings, or one reply per line)
+  --latency-ms N            delay before the first output delta of each response (default 0)
+  --transcript-delay-ms N   input transcription delay (default 150)
+  --transcript-fail-rate P  probability (0..1) that an input transcription fails
+  --transcript-never-rate P probability (0..1) that an input transcription never arrives
+  --transcript-late-rate P  probability (0..1) that it arrives only after the next response.done
+  --drop-after-events N     fault: drop each socket after N server events
+  --fail-deletes            fault: every conversation.item.delete fails
+  --rate-limit-responses N  fault: the first N responses of each session fail (rate limit)
+  --seed N                  PRNG seed for ids and random choices (default 1)
+  --verbose                 log sessions to stderr
+  --help                    show this help
+`;
+
+class UsageError extends Error {}
+
+function num(flag: string, v: string | undefined, opts: { min?: number; max?: number; int?: boolean } = {}): number {
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value (see --help)`);
+  const n = Number(v);
+  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    const range = opts.max !== undefined ? ` between ${opts.min ?? 0} and ${opts.max}` : opts.min !== undefined ? ` >= ${opts.min}` : '';
+    throw new UsageError(`${flag} ${v}: expected ${opts.int ? 'an integer' : 'a number'}${range}`);
+  }
+  return n;
+}
+
+function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; verbose: boolean } {
+  const o: EmulatorOptions = { audioPacing: 'realtime' };
+  const t: NonNullable<EmulatorOptions['transcription']> = {};
+  const f: NonNullable<EmulatorOptions['faults']> = {};
+  let cert: string | undefined;
+  let key: string | undefined;
+  let help = false;
+  let verbose = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const val = () => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value (see --help)`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--port':
+        o.port = num(flag, val(), { min: 0, max: 65535, int: true });
+        break;
+      case '--host':
+        o.host = val();
+        break;
+      case '--tls':
+        o.tls = true;
+        break;
+      case '--cert':
+        cert = val();
+        break;
+      case '--key':
+        key = val();
+        break;
+      case '--api-key':
+        o.apiKey = val();
+        break;
+      case '--beta-disabled':
+        o.betaDisabled = true;
+        break;
+      case '--max-session-minutes':
+        o.maxSessionMs = num(flag, val(), { min: 0.001 }) * 60_000;
+        break;
+      case '--pacing': {
+        const v = val();
+        if (v !== 'realtime' && v !== 'fast') throw new UsageError(`--pacing ${v}: expected realtime or fast`);
+        o.audioPacing = v;
+        break;
+      }
+      case '--reply-words':
+        o.replyWords = num(flag, val(), { min: 1, int: true });
+        break;
+      case '--context-echo':
+        o.contextEcho = true;
+        break;
+      case '--script':
+        o.script = val();
+        break;
+      case '--latency-ms':
+        o.latencyMs = num(flag, val(), { min: 0 });
+        break;
+      case '--transcript-delay-ms':
+        t.delayMs = num(flag, val(), { min: 0 });
+        break;
+      case '--transcript-fail-rate':
+        t.failProbability = num(flag, val(), { min: 0, max: 1 });
+        break;
+      case '--transcript-never-rate':
+        t.neverProbability = num(flag, val(), { min: 0, max: 1 });
+        break;
+      case '--transcript-late-rate':
+        t.lateProbability = num(flag, val(), { min: 0, max: 1 });
+        break;
+      case '--drop-after-events':
+        f.dropAfterEvents = num(flag, val(), { min: 1, int: true });
+        break;
+      case '--fail-deletes':
+        f.failDeletes = true;
+        break;
+      case '--rate-limit-responses':
+        f.rateLimitResponses = num(flag, val(), { min: 0, int: true });
+        break;
+      case '--seed':
+        o.seed = num(flag, val(), { int: true });
+        break;
+      case '--verbose':
+        verbose = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${a} (see --help)`);
+    }
+  }
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key must be given together');
+  if (cert !== undefined && key !== undefined) {
+    if (o.tls) throw new UsageError('use either --tls or --cert/--key, not both');
+    o.tls = { cert, key };
+  }
+  if (Object.keys(t).length) o.transcription = t;
+  if (Object.keys(f).length) o.faults = f;
+  return { options: o, help, verbose };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`realtime-emulator: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const o = parsed.options;
+  if (o.tls && typeof o.tls === 'object') {
+    const { readFileSync } = await import('node:fs');
+    try {
+      o.tls = { cert: readFileSync(o.tls.cert, 'utf8'), key: readFileSync(o.tls.key, 'utf8') };
+    } catch (e) {
+      process.stderr.write(`realtime-emulator: cannot read --cert/--key: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+  }
+  if (typeof o.script === 'string') {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(o.script)) {
+      process.stderr.write(`realtime-emulator: --script ${o.script}: file not found\n`);
+      process.exit(2);
+    }
+  }
+  if (parsed.verbose) o.log = (line) => process.stderr.write(`${line}\n`);
+  const emu = await startEmulator(o);
+  process.stdout.write(`listening ${emu.url}\n`);
+  if (emu.certificatePath) process.stdout.write(`certificate ${emu.certificatePath}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    emu.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`realtime-emulator: ${(e as Error).message ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,258 @@
+// HTTP(S) server: WebSocket upgrade for /v1/realtime, chat completions and the control endpoints.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { generate } from 'selfsigned';
+import { handleChatCompletion } from './chat-completions.js';
+import { E } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { RealtimeSession } from './realtime-session.js';
+import { Ids, Rng } from './rng.js';
+
+const REALTIME_PATHS = new Set(['/v1/realtime', '/openai/v1/realtime', '/openai/realtime', '/realtime']);
+const DEFAULT_MODEL = 'gpt-realtime';
+const MAX_BODY = 8 * 1024 * 1024;
+
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  path?: string;
+  dir?: string;
+}
+
+export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
+  const altNames: Array<{ type: 2 | 7; value?: string; ip?: string }> = [
+    { type: 2, value: 'localhost' },
+    { type: 7, ip: '127.0.0.1' },
+    { type: 7, ip: '::1' },
+  ];
+  if (/^[\d.]+$/.test(host) && host !== '127.0.0.1' && host !== '0.0.0.0') altNames.push({ type: 7, ip: host });
+  else if (!/^[\d.:]+$/.test(host) && host !== 'localhost') altNames.push({ type: 2, value: host });
+  const pems = await generate([{ name: 'commonName', value: 'realtime-emulator' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 7 * 24 * 3600_000),
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'realtime-emulator-'));
+  const path = join(dir, 'certificate.pem');
+  writeFileSync(path, pems.cert);
+  return { cert: pems.cert, key: pems.private, path, dir };
+}
+
+/** The API key of a request: `Authorization: Bearer`, Azure `api-key`, or a browser subprotocol. */
+export function requestKey(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (m && m[1].trim()) return m[1].trim();
+  }
+  const az = req.headers['api-key'];
+  if (typeof az === 'string' && az.trim()) return az.trim();
+  const proto = req.headers['sec-websocket-protocol'];
+  if (typeof proto === 'string') {
+    for (const p of proto.split(',').map((s) => s.trim())) if (p.startsWith('openai-insecure-api-key.')) return p.slice('openai-insecure-api-key.'.length);
+  }
+  return undefined;
+}
+
+function isBeta(req: IncomingMessage): boolean {
+  const h = req.headers['openai-beta'];
+  const values = Array.isArray(h) ? h : typeof h === 'string' ? [h] : [];
+  if (values.some((v) => v.split(',').some((x) => x.trim() === 'realtime=v1'))) return true;
+  const proto = req.headers['sec-websocket-protocol'];
+  return typeof proto === 'string' && proto.split(',').some((p) => p.trim() === 'openai-beta.realtime-v1');
+}
+
+export class EmulatorServer {
+  readonly sessions: RealtimeSession[] = [];
+  readonly globalHints: string[] = [];
+  private readonly rng: Rng;
+  private readonly ids: Ids;
+  private server!: Server;
+  private wss!: WebSocketServer;
+  private sockets = new Set<Duplex>();
+  tls?: TlsMaterial;
+  port = 0;
+
+  constructor(private readonly opts: ResolvedOptions) {
+    this.rng = new Rng(opts.seed);
+    this.ids = new Ids(this.rng.fork());
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.tls ? 'https' : 'http';
+  }
+
+  async listen(): Promise<void> {
+    const o = this.opts;
+    if (o.tls === true) this.tls = await makeSelfSigned(o.host);
+    else if (o.tls) this.tls = { cert: o.tls.cert, key: o.tls.key };
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res);
+    this.server = this.tls ? createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, handler) : createHttpServer(handler);
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.on('secureConnection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(o.port, o.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : o.port;
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sessions]) s.drop(1001, 'server shutting down');
+    for (const c of this.wss?.clients ?? []) c.terminate();
+    await new Promise<void>((resolve) => {
+      if (!this.server?.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections?.();
+      for (const s of this.sockets) s.destroy();
+    });
+    this.wss?.close();
+    if (this.tls?.dir) rmSync(this.tls.dir, { recursive: true, force: true });
+  }
+
+  private authorised(req: IncomingMessage): boolean {
+    const key = requestKey(req);
+    if (!key) return false;
+    return this.opts.apiKey === undefined || key === this.opts.apiKey;
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const reject = (status: number, text: string, body = '') => {
+      socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.destroy();
+    };
+    if (!REALTIME_PATHS.has(url.pathname.replace(/\/+$/, ''))) return reject(404, 'Not Found');
+    if (!this.authorised(req)) return reject(401, 'Unauthorized');
+    const model = url.searchParams.get('model') ?? url.searchParams.get('deployment') ?? DEFAULT_MODEL;
+    const beta = isBeta(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, model, beta));
+  }
+
+  private onConnection(ws: WebSocket, model: string, beta: boolean): void {
+    if (beta && this.opts.betaDisabled) {
+      const e = E.betaDisabled();
+      ws.send(JSON.stringify({ type: 'error', event_id: this.ids.event(), error: { ...e, event_id: null } }));
+      ws.close(4000, 'invalid_request_error.beta_api_shape_disabled');
+      this.opts.log('beta client refused (--beta-disabled)');
+      return;
+    }
+    const session = new RealtimeSession(ws, this.opts, this.ids, this.rng.fork(), this.globalHints, {
+      model,
+      dialect: beta ? 'beta' : 'ga',
+      onClose: (s) => {
+        const i = this.sessions.indexOf(s);
+        if (i >= 0) this.sessions.splice(i, 1);
+        this.opts.log(`session ${s.id} closed`);
+      },
+    });
+    this.sessions.push(session);
+    this.opts.log(`session ${session.id} opened (${beta ? 'beta' : 'ga'}, ${model})`);
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const path = url.pathname.replace(/\/+$/, '');
+    const json = (status: number, body: unknown) => {
+      const s = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+      res.end(s);
+    };
+    if (path === '/healthz') return json(200, { ok: true });
+    if (!this.authorised(req)) {
+      return json(401, {
+        error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
+      });
+    }
+    const known =
+      path === '/v1/chat/completions' ||
+      path === '/openai/v1/chat/completions' ||
+      path === '/emulator/hints' ||
+      path === '/emulator/sessions' ||
+      path.startsWith('/emulator/sessions/');
+    if (!known) return json(404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+    if (path === '/emulator/sessions' && req.method === 'GET') {
+      return json(200, {
+        sessions: this.sessions.map((s) => ({ id: s.id, dialect: s.dialect, model: s.model, items: s.items() })),
+      });
+    }
+    if (req.method !== 'POST') return json(405, { error: { message: 'Method not allowed', type: 'invalid_request_error', param: null, code: null } });
+    this.readBody(req, (err, body) => {
+      if (err) return json(400, { error: { message: err, type: 'invalid_request_error', param: null, code: 'invalid_json' } });
+      if (path.endsWith('/chat/completions')) {
+        const r = handleChatCompletion(body, this.ids.chat(), Date.now());
+        if (r.stream) {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+          for (const c of r.stream) res.write(c);
+          res.end();
+          return;
+        }
+        return json(r.status, r.body);
+      }
+      const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+      if (path === '/emulator/hints') {
+        if (typeof b.text !== 'string') return json(400, { error: { message: "Missing required parameter: 'text'.", type: 'invalid_request_error', param: 'text', code: 'missing_required_parameter' } });
+        if (typeof b.session_id === 'string') {
+          const s = this.sessions.find((x) => x.id === b.session_id);
+          if (!s) return json(404, { error: { message: `No live session ${b.session_id}`, type: 'invalid_request_error', param: 'session_id', code: 'not_found' } });
+          s.hint(b.text);
+        } else this.globalHints.push(b.text);
+        return json(200, { queued: true, pending: this.globalHints.length });
+      }
+      const m = /^\/emulator\/sessions\/([^/]+)\/(context-echo|drop|expire)$/.exec(path);
+      const s = m ? this.sessions.find((x) => x.id === m[1]) : undefined;
+      if (!m || !s) return json(404, { error: { message: `Unknown session or action: ${path}`, type: 'invalid_request_error', param: null, code: 'not_found' } });
+      if (m[2] === 'context-echo') s.setContextEcho(b.enabled !== false);
+      else if (m[2] === 'drop') s.drop(typeof b.code === 'number' ? b.code : undefined);
+      else s.expire();
+      return json(200, { ok: true });
+    });
+  }
+
+  private readBody(req: IncomingMessage, done: (err: string | undefined, body: unknown) => void): void {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) parts.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return done('Request body too large.', undefined);
+      const text = Buffer.concat(parts).toString('utf8');
+      if (!text) return done(undefined, {});
+      try {
+        done(undefined, JSON.parse(text));
+      } catch {
+        done('We could not parse the JSON body of your request.', undefined);
+      }
+    });
+  }
+}

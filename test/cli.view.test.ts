@@ -1,0 +1,62 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { gauge, historyText, statusText, summaryText } from '../src/cli/format.js';
+import { TerminalView } from '../src/cli/view.js';
+import type { Turn } from '../src/types.js';
+
+function sink(tty = false) {
+  const chunks: string[] = [];
+  const w = new Writable({ write(c, _e, cb) { chunks.push(c.toString()); cb(); } }) as Writable & { isTTY?: boolean };
+  w.isTTY = tty;
+  return { w, text: () => chunks.join('') };
+}
+const turn = (p: Partial<Turn>): Turn => ({ id: 'item_1', kind: 'message', role: 'user', text: null, textState: 'pending', audio: true, at: 0, ...p });
+
+describe('cli formatting', () => {
+  it('formats the status line and the summary line', () => {
+    expect(gauge(10, 20, 10)).toBe('[#####.....]');
+    expect(gauge(50, 20, 4)).toBe('[####]');
+    expect(statusText({ tokens: 21340, trigger: 20000, costUsd: 0.01234 })).toBe('window 21,340 / 20,000 [#####################] 107% · cost $0.0123'.replace('#####################', '#'.repeat(20)));
+    expect(summaryText({ turns: 14, windowBefore: 21340, windowAfterEstimate: 9870 })).toBe('summarised 14 turns into 1, window 21,340 -> 9,870');
+  });
+
+  it('prints history like the notebook', () => {
+    const text = historyText([turn({ text: 'Hi\nthere', textState: 'final' }), turn({ id: 'item_2', role: 'assistant', text: 'Hello' })]);
+    expect(text.split('\n')).toEqual([
+      '—— Conversation so far ———————————————',
+      '[user     ] Hi there (item_1)',
+      '[assistant] Hello (item_2)',
+      '——————————————————————————————————————————',
+    ]);
+  });
+});
+
+describe('terminal view', () => {
+  it('fills user transcripts in as they arrive and streams assistant text', () => {
+    const out = sink();
+    const v = new TerminalView({ out: out.w, err: out.w, color: false, redact: (s) => s.replace('SECRET', '[redacted]') });
+    v.onTurn(turn({}));
+    v.onDelta({ itemId: 'item_2', responseId: 'r', delta: 'Hel' });
+    v.onDelta({ itemId: 'item_2', responseId: 'r', delta: 'lo SECRET' });
+    v.onTranscript({ itemId: 'item_1', text: 'hi', final: true, source: 'event' });
+    v.onResponseDone();
+    v.onTurn(turn({ id: 'item_2', role: 'assistant', text: 'Hello', textState: 'final' }));
+    v.onWindow({ tokens: 979, trigger: 2000, target: 1000, costUsd: 0.5, responseId: 'r', usage: {} as never });
+    v.onSummary({ id: 'sum_001', text: 's', replacedIds: ['a', 'b'], turns: 2, windowBefore: 2755, windowAfterEstimate: 1200 });
+    expect(out.text()).toBe(
+      'assistant: Hello [redacted]\nyou: hi\n-- window 979 / 2,000 [##########..........] 49% · cost $0.5000\n-- summarised 2 turns into 1, window 2,755 -> 1,200\n',
+    );
+  });
+
+  it('colours roles unless colour is off, and uses a live status line on a TTY', () => {
+    const out = sink(true);
+    const v = new TerminalView({ out: out.w, err: out.w, color: true, redact: (s) => s });
+    v.onTurn(turn({ text: 'typed', textState: 'final' }));
+    v.onWindow({ tokens: 10, trigger: 20, target: 5, costUsd: 0, responseId: 'r', usage: {} as never });
+    v.onTurn(turn({ id: 'item_3', role: 'assistant', text: 'ok', textState: 'final' }));
+    const s = out.text();
+    expect(s).toContain('\x1b[36m');
+    expect(s).toContain('\r\x1b[K'); // status line cleared before the next transcript line
+    expect(s).toMatch(/window 10 \/ 20/);
+  });
+});

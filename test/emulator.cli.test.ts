@@ -1,0 +1,100 @@
+// The realtime-emulator bin: startup line, TLS certificate line, signals, bad flags, HTTP control.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawClient } from './helpers/emulator-client.js';
+
+const procs: ChildProcessWithoutNullStreams[] = [];
+
+function run(args: string[]): ChildProcessWithoutNullStreams {
+  const p = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', ...args], { cwd: process.cwd(), stdio: 'pipe' });
+  procs.push(p);
+  return p;
+}
+
+function lines(p: ChildProcessWithoutNullStreams, n: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const out: string[] = [];
+    const rl = createInterface({ input: p.stdout });
+    rl.on('line', (l) => {
+      out.push(l);
+      if (out.length === n) {
+        rl.close();
+        resolve(out);
+      }
+    });
+    p.on('exit', (code) => reject(new Error(`exited ${code} after ${JSON.stringify(out)}`)));
+  });
+}
+
+function exit(p: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  p.stderr.on('data', (d) => (stderr += d.toString()));
+  return new Promise((resolve) => p.on('exit', (code) => resolve({ code, stderr })));
+}
+
+afterEach(() => {
+  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+describe('realtime-emulator CLI', () => {
+  it('prints one listening line, serves, and exits 0 on SIGTERM', async () => {
+    const p = run(['--port', '0', '--host', '127.0.0.1', '--pacing', 'fast']);
+    const ended = exit(p);
+    const [line] = await lines(p, 1);
+    expect(line).toMatch(/^listening ws:\/\/127\.0\.0\.1:\d+\/v1\/realtime$/);
+    const url = line.slice('listening '.length);
+    const c = await RawClient.connect(url);
+    expect((await c.waitFor('session.created')).session.type).toBe('realtime');
+    // HTTP control endpoint on the same port (cross-process hints)
+    const base = url.replace('ws:', 'http:').replace('/v1/realtime', '');
+    const r = await fetch(`${base}/emulator/sessions`, { headers: { authorization: 'Bearer sk-x' } });
+    expect(((await r.json()) as any).sessions).toHaveLength(1);
+    c.close();
+    p.kill('SIGTERM');
+    expect((await ended).code).toBe(0);
+  });
+
+  it('--tls prints a wss URL and the certificate path; SIGINT exits 0', async () => {
+    const p = run(['--port', '0', '--tls', '--api-key', 'sk-cli']);
+    const ended = exit(p);
+    const [l1, l2] = await lines(p, 2);
+    expect(l1).toMatch(/^listening wss:\/\/127\.0\.0\.1:\d+\/v1\/realtime$/);
+    expect(l2).toMatch(/^certificate \/.+\.pem$/);
+    const pem = readFileSync(l2.slice('certificate '.length), 'utf8');
+    expect(pem).toContain('BEGIN CERTIFICATE');
+    const c = await RawClient.connect(l1.slice('listening '.length), { ca: pem, key: 'sk-cli' });
+    expect((await c.waitFor('session.created')).type).toBe('session.created');
+    c.close();
+    await expect(RawClient.connect(l1.slice('listening '.length), { ca: pem, key: 'sk-other' })).rejects.toThrow('HTTP 401');
+    p.kill('SIGINT');
+    expect((await ended).code).toBe(0);
+  });
+
+  it('a bad flag prints one line naming it and exits 2', async () => {
+    for (const [args, needle] of [
+      [['--bogus'], '--bogus'],
+      [['--pacing', 'slow'], '--pacing'],
+      [['--port', 'abc'], '--port'],
+      [['--cert', 'x.pem'], '--key'],
+    ] as const) {
+      const p = run([...args]);
+      const r = await exit(p);
+      expect(r.code).toBe(2);
+      const errLines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
+      expect(errLines).toHaveLength(1);
+      expect(errLines[0]).toContain(needle);
+    }
+  });
+
+  it('--help lists every option', async () => {
+    const p = run(['--help']);
+    let out = '';
+    p.stdout.on('data', (d) => (out += d.toString()));
+    const r = await exit(p);
+    expect(r.code).toBe(0);
+    for (const f of ['--port', '--host', '--tls', '--cert', '--key', '--api-key', '--beta-disabled', '--max-session-minutes', '--pacing', '--reply-words', '--context-echo', '--script', '--transcript-delay-ms', '--transcript-fail-rate', '--transcript-never-rate', '--seed'])
+      expect(out).toContain(f);
+  });
+});
