@@ -98,6 +98,8 @@ export interface SessionContext {
   /** Connection generation: 0 for the first socket, +1 per reconnect or rollover. */
   generation: number;
   hasBeenLive: boolean;
+  /** A socket has opened at least once: later drops are network trouble, not a bad URL or key. */
+  openedOnce: boolean;
   reconnectAttempt: number;
   reconnectReason: 'drop' | 'rollover' | 'expired' | null;
   rolloverPending: boolean;
@@ -156,10 +158,10 @@ export const sessionMachine = setup({
       event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && typeof event.event.error.code === 'string' && event.event.error.code in FATAL_SERVER_CODES,
     closedWrongDialect: ({ event }) => event.type === 'SOCKET.CLOSED' && (event.code === 4000 || /beta_api_shape_disabled/.test(event.reason)),
     closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && event.code === 1001,
-    canReconnect: ({ context }) => context.hasBeenLive && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
+    canReconnect: ({ context }) => (context.hasBeenLive || context.openedOnce) && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
     canRetryFailure: ({ context, event }) =>
       event.type === 'SOCKET.FAILED' &&
-      context.hasBeenLive &&
+      (context.hasBeenLive || context.openedOnce) &&
       context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0) &&
       (event.error.code === 'unreachable' || event.error.code === 'connect_timeout'),
     nothingToSeed: ({ context }) => context.seed === null,
@@ -406,6 +408,7 @@ export const sessionMachine = setup({
     eventCounter: 0,
     generation: 0,
     hasBeenLive: false,
+    openedOnce: false,
     reconnectAttempt: 0,
     reconnectReason: null,
     rolloverPending: false,
@@ -489,7 +492,7 @@ export const sessionMachine = setup({
       },
       states: {
         connecting: {
-          on: { 'SOCKET.OPEN': 'awaitingSession' },
+          on: { 'SOCKET.OPEN': { target: 'awaitingSession', actions: assign({ openedOnce: true }) } },
           after: {
             connectTimeout: {
               target: '#session.failed',

@@ -19,7 +19,8 @@ function newestMtime(dirs: string[]): number {
 }
 
 export function cliCommand(): string[] {
-  if (process.env.REALTIME_AGENT_BIN) return [process.env.REALTIME_AGENT_BIN];
+  const bin = process.env.REALTIME_AGENT_BIN;
+  if (bin) return bin.endsWith('.js') ? [process.execPath, bin] : [bin];
   const dist = join(REPO, 'dist', 'src', 'cli.js');
   const src = newestMtime(['src/cli.ts', 'src/cli', 'adapters', 'src', 'machines', 'src/conversation', 'src/emulator', 'src/protocol']);
   if (existsSync(dist) && statSync(dist).mtimeMs >= src) return [process.execPath, dist];
