@@ -83,162 +83,100 @@ function modalitiesFromBeta(m: unknown): string[] | undefined {
   return m.includes('audio') ? ['audio'] : ['text'];
 }
 
-/** GA nested session config -> beta flat session config. Fields beta does not know are dropped. */
-export function sessionToBeta(session: unknown): Obj {
-  if (!isObject(session)) return {};
+/** One field that moved between the dialects: its GA path and its beta name, with value converters. */
+interface FieldRule {
+  ga: readonly string[];
+  beta: string;
+  toBeta?: (v: unknown) => unknown;
+  fromBeta?: (v: unknown) => unknown;
+}
+
+const dropIdleTimeout = (td: unknown): unknown => {
+  if (!isObject(td)) return td;
+  const { idle_timeout_ms: _drop, ...rest } = td; // GA only
+  return rest;
+};
+
+const MODALITIES: FieldRule = { ga: ['output_modalities'], beta: 'modalities', toBeta: modalitiesToBeta, fromBeta: modalitiesFromBeta };
+const MAX_TOKENS: FieldRule = { ga: ['max_output_tokens'], beta: 'max_response_output_tokens' };
+const OUTPUT_FORMAT: FieldRule = { ga: ['audio', 'output', 'format'], beta: 'output_audio_format', toBeta: audioFormatToBeta, fromBeta: audioFormatFromBeta };
+const VOICE: FieldRule = { ga: ['audio', 'output', 'voice'], beta: 'voice' };
+
+const SESSION_FIELDS: readonly FieldRule[] = [
+  MODALITIES,
+  MAX_TOKENS,
+  { ga: ['audio', 'input', 'format'], beta: 'input_audio_format', toBeta: audioFormatToBeta, fromBeta: audioFormatFromBeta },
+  { ga: ['audio', 'input', 'transcription'], beta: 'input_audio_transcription' },
+  { ga: ['audio', 'input', 'noise_reduction'], beta: 'input_audio_noise_reduction' },
+  { ga: ['audio', 'input', 'turn_detection'], beta: 'turn_detection', toBeta: dropIdleTimeout },
+  OUTPUT_FORMAT,
+  VOICE,
+  { ga: ['audio', 'output', 'speed'], beta: 'speed' },
+];
+const RESPONSE_FIELDS: readonly FieldRule[] = [MODALITIES, MAX_TOKENS, OUTPUT_FORMAT, VOICE];
+
+/** Fields that exist in one dialect only and are dropped when translating to the other. */
+const GA_ONLY = ['type', 'truncation', 'include', 'prompt', 'reasoning', 'parallel_tool_calls'];
+const BETA_ONLY = ['temperature'];
+
+const ABSENT = Symbol('absent');
+
+function getPath(o: Obj, path: readonly string[]): unknown {
+  let cur: unknown = o;
+  for (const k of path) {
+    if (!isObject(cur) || !(k in cur)) return ABSENT;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+function setPath(o: Obj, path: readonly string[], v: unknown): void {
+  let cur = o;
+  for (const k of path.slice(0, -1)) cur = (isObject(cur[k]) ? cur[k] : (cur[k] = {})) as Obj;
+  cur[path[path.length - 1]] = v;
+}
+
+/** Item lists inside responses (`output`, `input`) change content part names too. */
+function mapItemLists(k: string, v: unknown, map: (item: unknown) => unknown): unknown {
+  return (k === 'output' || k === 'input') && Array.isArray(v) ? v.map(map) : v;
+}
+
+function translateToBeta(o: Obj, rules: readonly FieldRule[], gaOnly: readonly string[]): Obj {
+  const moved = new Set(rules.map((r) => r.ga[0]));
   const out: Obj = {};
-  for (const [k, v] of Object.entries(session)) {
-    switch (k) {
-      case 'type':
-      case 'truncation':
-      case 'include':
-      case 'prompt':
-      case 'reasoning':
-      case 'parallel_tool_calls':
-      case 'audio':
-        break;
-      case 'output_modalities':
-        out.modalities = modalitiesToBeta(v);
-        break;
-      case 'max_output_tokens':
-        out.max_response_output_tokens = v;
-        break;
-      default:
-        out[k] = v;
-    }
-  }
-  const audio = isObject(session.audio) ? session.audio : undefined;
-  const input = audio && isObject(audio.input) ? audio.input : undefined;
-  const output = audio && isObject(audio.output) ? audio.output : undefined;
-  if (input) {
-    if ('format' in input) out.input_audio_format = audioFormatToBeta(input.format);
-    if ('transcription' in input) out.input_audio_transcription = input.transcription;
-    if ('noise_reduction' in input) out.input_audio_noise_reduction = input.noise_reduction;
-    if ('turn_detection' in input) {
-      const td = input.turn_detection;
-      if (isObject(td)) {
-        const { idle_timeout_ms: _drop, ...rest } = td;
-        out.turn_detection = rest;
-      } else out.turn_detection = td;
-    }
-  }
-  if (output) {
-    if ('format' in output) out.output_audio_format = audioFormatToBeta(output.format);
-    if ('voice' in output) out.voice = output.voice;
-    if ('speed' in output) out.speed = output.speed;
+  for (const [k, v] of Object.entries(o)) if (!moved.has(k) && !gaOnly.includes(k)) out[k] = mapItemLists(k, v, itemToBeta);
+  for (const r of rules) {
+    const v = getPath(o, r.ga);
+    if (v !== ABSENT) out[r.beta] = r.toBeta ? r.toBeta(v) : v;
   }
   return out;
+}
+
+function translateFromBeta(o: Obj, rules: readonly FieldRule[], start: Obj = {}): Obj {
+  const moved = new Set(rules.map((r) => r.beta));
+  const out: Obj = { ...start };
+  for (const [k, v] of Object.entries(o)) if (!moved.has(k) && !BETA_ONLY.includes(k)) out[k] = mapItemLists(k, v, itemFromBeta);
+  for (const r of rules) if (r.beta in o) setPath(out, r.ga, r.fromBeta ? r.fromBeta(o[r.beta]) : o[r.beta]);
+  return out;
+}
+
+/** GA nested session config -> beta flat session config. Fields beta does not know are dropped. */
+export function sessionToBeta(session: unknown): Obj {
+  return isObject(session) ? translateToBeta(session, SESSION_FIELDS, GA_ONLY) : {};
 }
 
 /** Beta flat session config -> GA nested session config (adds `type: "realtime"`). */
 export function sessionFromBeta(session: unknown): Obj {
-  if (!isObject(session)) return { type: 'realtime' };
-  const out: Obj = { type: 'realtime' };
-  const input: Obj = {};
-  const output: Obj = {};
-  for (const [k, v] of Object.entries(session)) {
-    switch (k) {
-      case 'modalities':
-        out.output_modalities = modalitiesFromBeta(v);
-        break;
-      case 'max_response_output_tokens':
-        out.max_output_tokens = v;
-        break;
-      case 'input_audio_format':
-        input.format = audioFormatFromBeta(v);
-        break;
-      case 'output_audio_format':
-        output.format = audioFormatFromBeta(v);
-        break;
-      case 'input_audio_transcription':
-        input.transcription = v;
-        break;
-      case 'input_audio_noise_reduction':
-        input.noise_reduction = v;
-        break;
-      case 'turn_detection':
-        input.turn_detection = v;
-        break;
-      case 'voice':
-        output.voice = v;
-        break;
-      case 'speed':
-        output.speed = v;
-        break;
-      case 'temperature':
-        break; // not in GA
-      default:
-        out[k] = v;
-    }
-  }
-  if (Object.keys(input).length || Object.keys(output).length) {
-    out.audio = {
-      ...(Object.keys(input).length ? { input } : {}),
-      ...(Object.keys(output).length ? { output } : {}),
-    };
-  }
-  return out;
+  return translateFromBeta(isObject(session) ? session : {}, SESSION_FIELDS, { type: 'realtime' });
 }
 
 /** GA response (as in response.created/done, or response.create params) -> beta shape. */
 export function responseToBeta(response: unknown): unknown {
-  if (!isObject(response)) return response;
-  const out: Obj = {};
-  for (const [k, v] of Object.entries(response)) {
-    switch (k) {
-      case 'output_modalities':
-        out.modalities = modalitiesToBeta(v);
-        break;
-      case 'max_output_tokens':
-        out.max_response_output_tokens = v;
-        break;
-      case 'audio': {
-        const o = isObject(v) && isObject(v.output) ? v.output : undefined;
-        if (o?.voice !== undefined) out.voice = o.voice;
-        if (o?.format !== undefined) out.output_audio_format = audioFormatToBeta(o.format);
-        break;
-      }
-      case 'output':
-      case 'input':
-        out[k] = Array.isArray(v) ? v.map(itemToBeta) : v;
-        break;
-      default:
-        out[k] = v;
-    }
-  }
-  return out;
+  return isObject(response) ? translateToBeta(response, RESPONSE_FIELDS, []) : response;
 }
 
 export function responseFromBeta(response: unknown): unknown {
-  if (!isObject(response)) return response;
-  const out: Obj = {};
-  const output: Obj = {};
-  for (const [k, v] of Object.entries(response)) {
-    switch (k) {
-      case 'modalities':
-        out.output_modalities = modalitiesFromBeta(v);
-        break;
-      case 'max_response_output_tokens':
-        out.max_output_tokens = v;
-        break;
-      case 'voice':
-        output.voice = v;
-        break;
-      case 'output_audio_format':
-        output.format = audioFormatFromBeta(v);
-        break;
-      case 'temperature':
-        break;
-      case 'output':
-      case 'input':
-        out[k] = Array.isArray(v) ? v.map(itemFromBeta) : v;
-        break;
-      default:
-        out[k] = v;
-    }
-  }
-  if (Object.keys(output).length) out.audio = { output };
-  return out;
+  return isObject(response) ? translateFromBeta(response, RESPONSE_FIELDS) : response;
 }
 
 /** Client event, GA -> beta (client socket adapter, beta dialect). */
