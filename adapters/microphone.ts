@@ -20,7 +20,7 @@ export interface MicrophoneOptions {
 }
 
 export interface Microphone {
-  /** Chunks are still read but dropped while muted (half duplex). */
+  /** While muted (half duplex) the device is still read, but silence is sent in its place. */
   muted: boolean;
   readonly chunks: number;
   stop(): Promise<void>;
@@ -64,7 +64,9 @@ export async function openMicrophone(opts: MicrophoneOptions): Promise<Microphon
       const chunk = pending.subarray(0, CHUNK_BYTES);
       pending = pending.subarray(CHUNK_BYTES);
       state.chunks++;
-      if (!state.muted) opts.onChunk(Buffer.from(chunk));
+      // Muted (half duplex) chunks become silence rather than gaps, so the server's VAD timeline keeps
+      // running and a turn cut by the mute still ends.
+      opts.onChunk(state.muted ? Buffer.alloc(CHUNK_BYTES) : Buffer.from(chunk));
     }
   });
   audio.on('error', () => undefined);

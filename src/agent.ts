@@ -307,7 +307,10 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     if (!journal || journaled.has(t.id) || t.summaryOf || /^sum_\d+$/.test(t.id)) return;
     if (t.textState === 'pending') return;
     journaled.add(t.id);
-    journal.write({ type: 'turn', id: t.id, role: t.role, kind: t.kind, text: t.text, textState: t.textState, callId: t.callId, name: t.name });
+    const mirror = actor.getSnapshot().context.mirror;
+    const at = mirror.findIndex((m) => m.id === t.id);
+    const prev = at > 0 ? mirror[at - 1].id : at === 0 ? null : undefined;
+    journal.write({ type: 'turn', id: t.id, role: t.role, kind: t.kind, text: t.text, textState: t.textState, prev, callId: t.callId, name: t.name });
   };
   const safeJournal = (fn: () => void) => {
     try {

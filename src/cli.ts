@@ -87,7 +87,7 @@ class Run {
     if (o.json) this.json = new JsonOutput(process.stdout, this.redact);
 
     const io: IoChoice = o.demo
-      ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo (audio turns with transcript hints)' }
+      ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo of the seed notebook: audio turns with transcript hints, preset seed-demo, summaries in French' }
       : await chooseIo(o);
     const pacing = o.emulatorPacing ?? (io.output.kind === 'speaker' ? 'realtime' : 'fast');
     this.backend = await openBackend(o, pacing, o.demo ? { script: NOTEBOOK_REPLIES } : {});

@@ -67,7 +67,7 @@ describe.skipIf(!!skip)('real audio devices (PulseAudio null sinks)', () => {
   const audioMs = (responseId: string) =>
     proxy.find('server', 'response.output_audio.delta').filter((r) => r.event.response_id === responseId).reduce((a, r) => a + (r.event.delta as number), 0) / 48;
 
-  it('streams microphone speech to the server and plays the whole reply on the speaker', async () => {
+  it('streams microphone speech to the server and plays the whole reply on the speaker (half duplex: no self-interruption)', async () => {
     const { cli, rec, since } = await startAgent([]); // mic + speaker: half duplex by default
     try {
       emu.hint(speech.book.text);
@@ -78,7 +78,13 @@ describe.skipIf(!!skip)('real audio devices (PulseAudio null sinks)', () => {
       const sentMs = appended.reduce((a, r) => a + (r.event.audio as number), 0) / 48;
       expect(appended.every((r) => r.event.audio === 1920)).toBe(true); // 40 ms chunks
       expect(sentMs).toBeGreaterThan(speech.book.ms * 0.9);
+      // Half duplex: speech while the assistant talks is not heard (the mic sends silence), so no barge-in.
+      const firstDelta = await proxy.waitFor('server', 'response.output_audio.delta', 20_000, since);
+      await sleep(800);
+      await playIntoMic(audio.env, speech.stop.path);
       const done = await proxy.waitFor('server', 'response.done', 20_000, since);
+      expect(proxy.find('server', 'input_audio_buffer.speech_started').filter((r) => r.at > firstDelta.at)).toEqual([]);
+      expect((done.event.response as { status: string }).status).toBe('completed');
       const resp = (done.event.response as { id: string }).id;
       const expectMs = audioMs(resp);
       expect(expectMs).toBeGreaterThan(2000);
@@ -118,7 +124,14 @@ describe.skipIf(!!skip)('real audio devices (PulseAudio null sinks)', () => {
       const heardMs = reply.endMs - reply.startMs;
       const truncMs = truncate.event.audio_end_ms as number;
       console.log(`[audio.e2e] barge-in: playback stopped ${Math.round(stopLagMs)} ms after speech_started; recorded ${heardMs} ms, truncate audio_end_ms ${truncMs}`);
+      // Playback was still going when speech started (not a reply that had simply ended), and stopped within 200 ms.
+      expect(stopLagMs).toBeGreaterThan(-150); // measurement jitter of the monitor stream
       expect(stopLagMs).toBeLessThan(200);
+      const resp = truncate.event.item_id ? proxy.find('server', 'response.output_audio.delta').find((r) => r.event.item_id === truncate.event.item_id) : undefined;
+      expect(resp).toBeDefined();
+      // The reply was cut mid-stream: its response ends cancelled, not completed.
+      const cutDone = await proxy.waitFor('server', 'response.done', 5_000, started.at);
+      expect((cutDone.event.response as { id: string; status: string })).toMatchObject({ id: resp!.event.response_id, status: 'cancelled' });
       expect(Number.isInteger(truncMs)).toBe(true);
       expect(Math.abs(truncMs - heardMs)).toBeLessThan(100);
       // Nothing of the cut reply plays afterwards (later segments would be a new reply, after the user's turn).

@@ -154,3 +154,14 @@ describe('openJournal (file writer)', () => {
     expect(parseJournal(text)).toHaveLength(4);
   });
 });
+
+describe('conversationFromJournal order', () => {
+  it('puts a user turn whose transcript came late before the answer to it (prev links, not line order)', () => {
+    const lines = [
+      { v: 1, t: 't', type: 'turn', id: 'a1', role: 'assistant', kind: 'message', text: 'answer', textState: 'final', prev: 'u1' },
+      { v: 1, t: 't', type: 'turn', id: 'u1', role: 'user', kind: 'message', text: 'late question', textState: 'final', prev: null },
+      { v: 1, t: 't', type: 'turn', id: 'u2', role: 'user', kind: 'message', text: 'next', textState: 'final', prev: 'a1' },
+    ] as JournalLine[];
+    expect(conversationFromJournal(lines).map((t) => t.id)).toEqual(['u1', 'a1', 'u2']);
+  });
+});

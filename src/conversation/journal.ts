@@ -4,7 +4,19 @@ import { redact } from '../errors.js';
 
 export type JournalEntry =
   | { type: 'session'; sessionId: string; model: string; url: string; dialect: string; expiresAt: number | null }
-  | { type: 'turn'; id: string; role: string | null; kind: string; text: string | null; textState: string; callId?: string; name?: string; heardMs?: number }
+  | {
+      type: 'turn';
+      id: string;
+      role: string | null;
+      kind: string;
+      text: string | null;
+      textState: string;
+      /** The item before this one in the server conversation when it was written (null = first). */
+      prev?: string | null;
+      callId?: string;
+      name?: string;
+      heardMs?: number;
+    }
   | { type: 'summary'; id: string; text: string; replaces: string[]; windowBefore: number }
   | { type: 'delete'; id: string }
   | { type: 'truncate'; id: string; audioEndMs: number; text: string | null }
@@ -31,15 +43,33 @@ export function parseJournal(text: string): JournalLine[] {
   });
 }
 
-/** Rebuilds every turn of the conversation from a journal, once each (summaries are separate entries). */
+/**
+ * Rebuilds every turn of the conversation from a journal, once each, in conversation order: a turn is
+ * written when its text is final (a late user transcript comes after the answer to it), so order
+ * follows each entry's `prev` link, not the line order. Summaries are separate entries.
+ */
 export function conversationFromJournal(lines: readonly JournalLine[]): { id: string; role: string | null; text: string | null }[] {
-  const out = new Map<string, { id: string; role: string | null; text: string | null }>();
+  const turns = new Map<string, { id: string; role: string | null; text: string | null; prev?: string | null }>();
   for (const l of lines) {
-    if (l.type === 'turn') out.set(l.id, { id: l.id, role: l.role, text: l.text });
+    if (l.type === 'turn') turns.set(l.id, { id: l.id, role: l.role, text: l.text, prev: l.prev });
     if (l.type === 'truncate') {
-      const t = out.get(l.id);
+      const t = turns.get(l.id);
       if (t) t.text = l.text;
     }
   }
-  return [...out.values()];
+  // Line order first; then move each turn right after its recorded predecessor when that one is known.
+  const order = [...turns.keys()];
+  for (const t of turns.values()) {
+    if (!t.prev || !turns.has(t.prev)) continue;
+    const from = order.indexOf(t.id);
+    const after = order.indexOf(t.prev);
+    if (from < after) {
+      order.splice(from, 1);
+      order.splice(order.indexOf(t.prev) + 1, 0, t.id);
+    }
+  }
+  return order.map((id) => {
+    const { prev: _prev, ...rest } = turns.get(id)!;
+    return rest;
+  });
 }

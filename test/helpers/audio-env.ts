@@ -3,7 +3,7 @@
 // the speaker sink's monitor. Every check says why it would skip, so a machine without the Debian
 // packages skips with a reason instead of failing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,7 @@ export function startAudio(name: string): AudioEnv {
     env,
     stop: () => {
       spawnSync('bash', [join(SHARED_AUDIO, 'stop-pulse.sh')], { env: base, timeout: 10_000 });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
