@@ -18,6 +18,7 @@ import { runTextInput } from './cli/text-input.js';
 import { TerminalView } from './cli/view.js';
 import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
 import { nextResponseDone } from './cli/wait.js';
+import { startInspector, startStatelyBridge, startTrace } from '../adapters/inspector.js';
 
 const NAME = 'realtime-agent';
 /** SIGINT/SIGTERM must end the process within 2 s even if a device or the socket hangs. */
@@ -51,6 +52,7 @@ class Run {
   private textInput: { close(): void } | null = null;
   private view: TerminalView | null = null;
   private json: JsonOutput | null = null;
+  private inspectors: { close(): Promise<void> }[] = [];
   private stopping = false;
   private failWith: ((e: unknown) => void) | null = null;
   readonly failed: Promise<never>;
@@ -116,6 +118,8 @@ class Run {
       },
       summariser: this.backend.summariser,
       journal,
+      reconnect: o.reconnectAttempts === 0 ? false : { maxAttempts: o.reconnectAttempts },
+      rolloverMarginMs: o.rolloverMarginS * 1000,
       log: this.debug,
     };
 
@@ -135,18 +139,47 @@ class Run {
       if (e.fatal) this.fatal(e);
       else if (!this.json) this.view!.error(`warning: ${e.message}`);
     });
-    agent.on('closed', (c) => {
-      // A tick later: the engine's own error for the same close (e.g. wrong dialect) names the fix, so it wins.
-      if (!this.stopping) {
-        setTimeout(() => this.fatal(new AgentError('socket_closed', `connection closed by the server (${c.code}${c.reason ? ` ${c.reason}` : ''})`, true)), 50);
-      }
-    });
+    // A dropped socket is the engine's business (it reconnects or rolls over); a session that cannot
+    // go on ends with a fatal error event, handled above.
+    await this.startInspection(agent, agentOptions);
 
     const info = await Promise.race([agent.start(), this.failed]);
     this.json?.session(info, { backend: this.backend.kind, input: describe(io.input), output: describe(io.output) });
     this.debug(`session ${info.id} model ${info.model} dialect ${info.dialect}`);
 
     await Promise.race([this.runMode(agent, io), this.failed]);
+  }
+
+  /** --inspect[=PORT|stately] and --trace: attached before start() so every actor is seen. */
+  private async startInspection(agent: RealtimeAgent, a: AgentOptions): Promise<void> {
+    const o = this.o;
+    const chart = { trigger: a.policy?.triggerTokens, target: a.policy?.targetTokens };
+    const say = (kind: string, url: string, text: string) => {
+      if (this.json) this.json.emit('inspector', { kind, url });
+      else this.info(text);
+    };
+    if (o.inspect === 'stately') {
+      const bridge = await startStatelyBridge({ secrets: this.secrets });
+      bridge.attach(agent);
+      this.inspectors.push(bridge);
+      say('stately', bridge.url, `inspector (Stately's hosted UI, needs internet) ${bridge.url}`);
+    } else if (o.inspect !== undefined) {
+      const insp = await startInspector({
+        port: o.inspect === '' ? 0 : Number(o.inspect),
+        secrets: this.secrets,
+        tracePath: o.trace,
+        ...chart,
+      });
+      insp.attach(agent);
+      this.inspectors.push(insp);
+      say('local', insp.url, `inspector ${insp.url}`);
+    }
+    if (o.trace && (o.inspect === undefined || o.inspect === 'stately')) {
+      const trace = startTrace(o.trace, this.secrets, chart);
+      trace.attach(agent);
+      this.inspectors.push(trace);
+      this.debug(`trace: ${o.trace}`);
+    }
   }
 
   private async runMode(agent: RealtimeAgent, io: IoChoice): Promise<void> {
@@ -209,6 +242,7 @@ class Run {
     await step('microphone', () => this.mic?.stop());
     await step('output', () => this.output?.close());
     await step('agent', () => this.agent?.stop());
+    for (const i of this.inspectors) await step('inspector', () => i.close());
     await step('emulator', () => this.backend?.emulator?.close());
     this.view?.close();
   }

@@ -5,7 +5,8 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-type Kind = 'string' | 'int' | 'bool';
+// 'opt': a value is optional and must be attached with = (--inspect or --inspect=8080).
+type Kind = 'string' | 'int' | 'bool' | 'opt';
 
 interface OptionSpec {
   flag: string; // without the leading --
@@ -16,7 +17,7 @@ interface OptionSpec {
   def: string; // default, as shown in --help
   help: string;
   choices?: readonly string[];
-  group: 'Backend' | 'Summariser' | 'Context policy' | 'Session' | 'Input and output' | 'General';
+  group: 'Backend' | 'Summariser' | 'Context policy' | 'Session' | 'Input and output' | 'Reliability' | 'Inspector' | 'General';
   secret?: boolean;
 }
 
@@ -51,6 +52,10 @@ export interface CliOptions {
   headphones: boolean;
   json: boolean;
   noColor: boolean;
+  inspect?: string;
+  trace?: string;
+  reconnectAttempts: number;
+  rolloverMarginS: number;
   debug: boolean;
   demo: boolean;
   help: boolean;
@@ -116,6 +121,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'one JSON object per line on stdout (session, turn, transcript, window, summary, error)' },
   { flag: 'no-color', key: 'noColor', kind: 'bool', env: 'NO_COLOR', def: 'colour on a terminal', group: 'Input and output',
     help: 'plain text (also when NO_COLOR is set to anything)' },
+  { flag: 'reconnect-attempts', key: 'reconnectAttempts', kind: 'int', arg: 'N', def: '5', group: 'Reliability',
+    help: 'after a dropped or dead connection, retry this many times (back-off with jitter); 0 = never' },
+  { flag: 'rollover-margin', key: 'rolloverMarginS', kind: 'int', arg: 'SECONDS', def: '300', group: 'Reliability',
+    help: 'open a fresh session this long before the server cap (60 min OpenAI, 30 min Azure); 0 = at expiry' },
+  { flag: 'inspect', key: 'inspect', kind: 'opt', arg: '[=PORT|stately]', def: 'off', group: 'Inspector',
+    help: 'serve the live inspector on 127.0.0.1 (a free port unless =PORT); =stately bridges to Stately\'s hosted UI (needs internet)' },
+  { flag: 'trace', key: 'trace', kind: 'string', arg: 'FILE.jsonl', def: 'off', group: 'Inspector',
+    help: 'write the inspector frames to a JSONL file (the inspector page can replay it)' },
   { flag: 'demo', key: 'demo', kind: 'bool', def: 'off', group: 'General',
     help: "scripted replay of the seed notebook's session on the emulator (what `npm start` runs)" },
   { flag: 'debug', key: 'debug', kind: 'bool', def: 'off', group: 'General', help: 'diagnostics on stderr and stack traces on failure' },
@@ -155,6 +168,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       from[spec.key] = `--${name}`;
       continue;
     }
+    if (spec.kind === 'opt') {
+      out[spec.key] = inline ?? '';
+      from[spec.key] = `--${name}`;
+      continue;
+    }
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
@@ -190,6 +208,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     headphones: false,
     json: false,
     noColor: false,
+    reconnectAttempts: 5,
+    rolloverMarginS: 300,
     debug: false,
     demo: false,
     help: false,
@@ -244,6 +264,12 @@ function validate(o: CliOptions, src: (k: keyof CliOptions) => string): void {
     throw new UsageError(`--target (${o.target}) must be below --trigger (${o.trigger})`);
   }
   if (o.connectTimeoutMs < 1) throw new UsageError('--connect-timeout must be at least 1');
+  if (o.inspect !== undefined && o.inspect !== '' && o.inspect !== 'stately' && !/^\d+$/.test(o.inspect)) {
+    throw new UsageError(`--inspect takes a port or "stately", got "${o.inspect}": write --inspect, --inspect=8080 or --inspect=stately`);
+  }
+  if (o.inspect !== undefined && /^\d+$/.test(o.inspect) && Number(o.inspect) > 65535) {
+    throw new UsageError(`--inspect port must be 0-65535, got ${o.inspect}`);
+  }
   if (o.demo) {
     const conflicting = ['input', 'output', 'url', 'azureEndpoint'] as const;
     for (const k of conflicting) {
@@ -273,7 +299,7 @@ export function helpText(version: string): string {
       group = o.group;
       lines.push('', `${group}:`);
     }
-    const left = `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}`;
+    const left = `  --${o.flag}${o.arg ? (o.kind === 'opt' ? o.arg : ` ${o.arg}`) : ''}`;
     const meta = [o.def ? `default: ${o.def}` : '', o.env ? `env: ${o.env}` : ''].filter(Boolean).join('; ');
     lines.push(`${left.padEnd(36)} ${o.help}${meta ? ` [${meta}]` : ''}`);
   }

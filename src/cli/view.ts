@@ -187,6 +187,16 @@ export class TerminalView {
       agent.on('response.done', () => this.onResponseDone()),
       agent.on('window', (e) => this.onWindow(e)),
       agent.on('summary', (e) => this.onSummary(e)),
+      agent.on('reconnect', (e) =>
+        this.info(
+          e.reason === 'drop'
+            ? `connection lost: reconnecting (attempt ${e.attempt}) in ${(e.delayMs / 1000).toFixed(1)} s`
+            : e.reason === 'expired'
+              ? 'session reached its time cap: continuing in a new session (summary and recent turns carried over)'
+              : 'rolling over to a new session before the time cap (summary and recent turns carried over)',
+        ),
+      ),
+      agent.on('seeded', () => this.info('new session ready; the conversation continues')),
     ];
     return () => offs.forEach((f) => f());
   }
