@@ -2,7 +2,8 @@
 // realtime-agent: the command-line program. This file only orchestrates: parse options, pick I/O and
 // backend, create the agent, run one mode (text, voice, WAV, demo), and end cleanly with the
 // documented exit status (0 normal end or signal, 1 runtime failure, 2 usage error).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRealtimeAgent } from './agent.js';
@@ -36,6 +37,24 @@ function version(): string {
     }
   }
   return '0.0.0';
+}
+
+/**
+ * With a fixed --inspect=PORT the token is kept in .rtc/inspector-token (mode 0600), so an open page
+ * reconnects by itself when the CLI restarts; a free port gets a fresh random token each run.
+ */
+function persistentInspectorToken(): string {
+  const path = join('.rtc', 'inspector-token');
+  try {
+    const t = readFileSync(path, 'utf8').trim();
+    if (/^[a-f0-9]{32}$/.test(t)) return t;
+  } catch {
+    // none yet
+  }
+  const token = randomBytes(16).toString('hex');
+  mkdirSync('.rtc', { recursive: true });
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 function defaultJournal(): string {
@@ -164,8 +183,10 @@ class Run {
       this.inspectors.push(bridge);
       say('stately', bridge.url, `inspector (Stately's hosted UI, needs internet) ${bridge.url}`);
     } else if (o.inspect !== undefined) {
+      const port = o.inspect === '' ? 0 : Number(o.inspect);
       const insp = await startInspector({
-        port: o.inspect === '' ? 0 : Number(o.inspect),
+        port,
+        token: port ? persistentInspectorToken() : undefined,
         secrets: this.secrets,
         tracePath: o.trace,
         ...chart,

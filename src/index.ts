@@ -13,3 +13,4 @@ export * as dialect from './protocol/dialect.js';
 export { sessionMachine } from '../machines/session.machine.js';
 export { transcriptMachine } from '../machines/transcript.machine.js';
 export { summariserMachine } from '../machines/summariser.machine.js';
+export { startInspector, startTrace, readTrace, startStatelyBridge, type LiveInspector, type InspectorOptions } from '../adapters/inspector.js';

@@ -71,6 +71,8 @@ export interface EventFrame {
   id: string;
   from?: string;
   type: string;
+  /** For wrapper events (e.g. SERVER.EVENT / SEND): the wrapped payload's `type`. */
+  detail?: string;
 }
 export interface WindowFrame {
   k: 'window';
@@ -272,6 +274,17 @@ interface Pending {
 
 const isMachine = (l: unknown): l is AnyStateMachine =>
   !!l && typeof l === 'object' && 'root' in l && typeof (l as { toJSON?: unknown }).toJSON === 'function';
+
+/** `{ type: 'SERVER.EVENT', event: { type: 'response.done' } }` -> 'response.done' (first nested object with a string type). */
+function innerType(event: unknown): string | undefined {
+  if (!event || typeof event !== 'object') return undefined;
+  for (const [k, v] of Object.entries(event)) {
+    if (k === 'type' || !v || typeof v !== 'object' || Array.isArray(v)) continue;
+    const t = (v as { type?: unknown }).type;
+    if (typeof t === 'string') return t;
+  }
+  return undefined;
+}
 
 function randomId(): string {
   return Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
@@ -478,14 +491,17 @@ export class FrameHub {
       case '@xstate.event': {
         if (!this.actors.has(ref.sessionId) && !this.dead.has(ref)) this.announce(ref);
         const source = ev.sourceRef as AnyActorRef | undefined;
-        this.publish({
+        const frame: EventFrame = {
           k: 'event',
           t: this.now(),
           sid: ref.sessionId,
           id: this.str(ref.id),
           from: source ? this.str(source.id) : undefined,
           type: this.str(String((ev.event as { type?: unknown })?.type ?? '?')),
-        });
+        };
+        const detail = innerType(ev.event);
+        if (detail) frame.detail = this.str(detail);
+        this.publish(frame);
         return;
       }
       default:

@@ -44,7 +44,8 @@ section h2{font-size:12px;text-transform:uppercase;letter-spacing:.08em;color:va
 .sn{border:1px solid var(--line);border-radius:6px;padding:3px 6px;margin:3px 0;background:rgba(255,255,255,.015)}
 .sn>.nm{font-weight:600}
 .sn>.nm .ty{color:var(--dim);font-weight:400;font-size:11px;margin-left:6px}
-.sn .tr{color:var(--dim);font-size:11px;padding-left:8px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sn .trs{display:flex;flex-wrap:wrap;gap:0 12px;padding-left:8px}
+.sn .tr{color:var(--dim);font-size:11px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:100%}
 .sn .tr i{color:#9ecbff;font-style:normal}
 .sn .kids{display:flex;flex-direction:column;gap:2px;padding-left:8px}
 .sn.parallel>.kids{flex-direction:row;flex-wrap:wrap}
@@ -56,7 +57,7 @@ section h2{font-size:12px;text-transform:uppercase;letter-spacing:.08em;color:va
 .sn.flash{box-shadow:0 0 0 2px var(--active)}
 details{margin-top:4px}
 summary{cursor:pointer;color:var(--dim)}
-pre.ctx{margin:4px 0 0;max-height:220px;overflow:auto;background:#0c1116;border:1px solid var(--line);border-radius:4px;padding:6px;font-size:11px;white-space:pre-wrap;word-break:break-all}
+pre.ctx{margin:4px 0 0;max-height:150px;overflow:auto;background:#0c1116;border:1px solid var(--line);border-radius:4px;padding:6px;font-size:11px;white-space:pre-wrap;word-break:break-all}
 #chart{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:6px;margin-bottom:10px}
 #chart svg{width:100%;height:210px;display:block}
 #chart .legend{font-size:11px;color:var(--dim);display:flex;gap:14px;padding:2px 4px}
@@ -65,6 +66,7 @@ pre.ctx{margin:4px 0 0;max-height:220px;overflow:auto;background:#0c1116;border:
 #log div{padding:1px 8px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #log .ts{color:var(--dim)}
 #log .who{color:var(--accent)}
+#log .dt{color:#e6c07b}
 #log .turn{color:var(--ok)}
 #log .win{color:#9ecbff}
 #log .sum{color:var(--sum)}
@@ -111,6 +113,7 @@ function renderNode(def, rootId, isInitial){
   if (type !== 'atomic' && type !== 'compound') nm.appendChild(el('span','ty',type));
   box.appendChild(nm);
   var trs = def.transitions || [];
+  var trBox = el('div','trs'); box.appendChild(trBox);
   for (var i=0;i<trs.length && i<12;i++){
     var tr=trs[i], line=el('div','tr');
     var ev = tr.eventType || '(always)';
@@ -122,11 +125,11 @@ function renderNode(def, rootId, isInitial){
     var tg = (tr.target && tr.target.length) ? ' \u2192 ' + tr.target.map(shortTarget).join(', ') : '';
     line.appendChild(document.createTextNode(g + tg));
     line.title = line.textContent;
-    box.appendChild(line);
+    trBox.appendChild(line);
   }
-  if (trs.length > 12) box.appendChild(el('div','tr','\u2026 '+(trs.length-12)+' more'));
+  if (trs.length > 12) trBox.appendChild(el('div','tr','\u2026 '+(trs.length-12)+' more'));
   var inv = def.invoke || [];
-  for (var j=0;j<inv.length;j++){ box.appendChild(el('div','tr','invoke '+(inv[j].id||inv[j].src))); }
+  for (var j=0;j<inv.length;j++){ trBox.appendChild(el('div','tr','invoke '+(inv[j].id||inv[j].src))); }
   var keys = Object.keys(def.states || {});
   if (keys.length){
     var kids = el('div','kids');
@@ -155,7 +158,6 @@ function addActor(f){
   if (f.def) card.appendChild(renderNode(f.def, f.def.id, true));
   var det = el('details'); det.appendChild(el('summary',null,'context'));
   var pre = el('pre','ctx',''); det.appendChild(pre); card.appendChild(det);
-  if (f.id === 'session' || !f.parent) det.open = true;
   // children go right after their parent's subtree
   var host = $('actors');
   var after = null;
@@ -273,7 +275,7 @@ function apply(f){
     case 'stop': stopActor(f); break;
     case 'event': {
       var who = el('span','who', f.id);
-      logLine(f.t, 'ev', [who, f.from ? ' \u2190 ' + f.from + '  ' : '  ', f.type]);
+      logLine(f.t, 'ev', [who, f.from ? ' \u2190 ' + f.from + '  ' : '  ', f.type, f.detail ? el('span','dt',' ' + f.detail) : '']);
       break;
     }
     case 'turn': logLine(f.t, 'turn', ['turn ' + f.id + ' ' + (f.role || f.kind) + ': ' + (f.text == null ? '(' + (f.textState || 'pending') + ')' : f.text)]); break;

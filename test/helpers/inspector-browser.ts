@@ -36,14 +36,14 @@ export interface BrowserSession {
 }
 
 /** Fresh temporary profile (playwright passes it as --user-data-dir), headless, no sandbox. */
-export async function launchChromium(): Promise<BrowserSession> {
+export async function launchChromium(viewport = { width: 1400, height: 900 }): Promise<BrowserSession> {
   const { chromium } = await import('playwright-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'rtc-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 900 },
+    viewport,
     timeout: 30_000,
   });
   const page = context.pages()[0] ?? (await context.newPage());
