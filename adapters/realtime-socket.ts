@@ -152,7 +152,14 @@ export class RealtimeSocket extends EventEmitter {
       if (!this.opened && !this.failed) this.fail(new AgentError('unreachable', `the connection to ${where} closed during the handshake (code ${code})`, true));
       if (this.opened) this.emit('close', { code, reason });
     });
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      try {
+        this.onFrame(data, isBinary);
+      } catch (e) {
+        // A frame the engine cannot handle is dropped with a log line; it must never kill the process.
+        this.log(`ignored a server frame that could not be handled: ${redact((e as Error).message, this.secrets)}`);
+      }
+    });
   }
 
   private fail(err: AgentError): void {

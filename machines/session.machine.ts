@@ -14,7 +14,7 @@ import { classifyServerError, SERVER_ERROR_RULES } from '../src/protocol/server-
 import type { RealtimeResponseUsage, WireEvent } from '../src/protocol/events.js';
 import { AgentError, type AgentErrorCode } from '../src/errors.js';
 import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../src/types.js';
-import { summariserMachine, type SummariserReport } from './summariser.machine.js';
+import { INTERRUPTED, summariserMachine, type SummariserReport } from './summariser.machine.js';
 import { transcriptMachine, type TranscriptOutput } from './transcript.machine.js';
 
 /** Commands the session sends to the socket actor. */
@@ -55,6 +55,8 @@ export interface SessionInput {
   reconnect?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   /** Roll over to a new session this long before `expires_at` (at a turn boundary). */
   rolloverMarginMs?: number;
+  /** A connection counts as stable (reconnect attempts reset) after this long live. */
+  stableAfterMs?: number;
 }
 
 /** What a new session is seeded with after a reconnect or rollover. */
@@ -103,6 +105,8 @@ export interface SessionContext {
   reconnectAttempt: number;
   reconnectReason: 'drop' | 'rollover' | 'expired' | null;
   rolloverPending: boolean;
+  /** Rollover waited transcriptWaitMs for pending transcripts: go even if some are still missing. */
+  rolloverForced: boolean;
   seed: SessionSeed | null;
   reconnectDelayMs: number;
 }
@@ -155,7 +159,7 @@ export const sessionMachine = setup({
       isObject(event.event.error) &&
       (event.event.error.event_id === context.configEventId || event.event.error.code === 'unknown_parameter' || event.event.error.code === 'missing_required_parameter'),
     isFatalServerError: ({ event }) =>
-      event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && typeof event.event.error.code === 'string' && event.event.error.code in FATAL_SERVER_CODES,
+      event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && typeof event.event.error.code === 'string' && Object.hasOwn(FATAL_SERVER_CODES, event.event.error.code),
     closedWrongDialect: ({ event }) => event.type === 'SOCKET.CLOSED' && (event.code === 4000 || /beta_api_shape_disabled/.test(event.reason)),
     closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && event.code === 1001,
     canReconnect: ({ context }) => (context.hasBeenLive || context.openedOnce) && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
@@ -172,17 +176,19 @@ export const sessionMachine = setup({
       event.event.item.id === context.seed?.id,
     isSeedError: ({ context, event }) =>
       event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && !!context.seed?.eventId && event.event.error.event_id === context.seed.eventId,
-    rolloverNow: ({ context }) => context.rolloverPending && !context.responseActive && !context.summarising && !context.responseQueued,
+    rolloverNow: ({ context }) =>
+      context.rolloverPending &&
+      !context.responseActive &&
+      !context.summarising &&
+      !context.responseQueued &&
+      (context.transcriptChildren.length === 0 || context.rolloverForced),
   },
   delays: {
     connectTimeout: ({ context }) => context.input.connectTimeoutMs ?? 15_000,
     reconnectDelay: ({ context }) => context.reconnectDelayMs,
-    rolloverDue: ({ context }) => {
-      const exp = context.session?.expiresAt;
-      const margin = context.input.rolloverMarginMs;
-      if (!exp || margin === undefined) return 2 ** 31 - 1;
-      return Math.min(2 ** 31 - 1, Math.max(0, exp * 1000 - margin - Date.now()));
-    },
+    connectionStable: ({ context }) => context.input.stableAfterMs ?? 10_000,
+    rolloverDue: ({ context }) => rolloverDelay(context),
+    rolloverDeadline: ({ context }) => Math.min(NEVER, rolloverDelay(context) + context.input.policy.transcriptWaitMs),
     closeGrace: 1_000,
   },
   actions: {
@@ -207,9 +213,11 @@ export const sessionMachine = setup({
         responseActive: false,
         activeResponseId: null,
         rolloverPending: false,
+        rolloverForced: false,
       };
     }),
     announceReconnect: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendTo('summariser', { type: 'ABORT' });
       enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
       enqueue.emit({ type: 'reconnect', attempt: context.reconnectAttempt, delayMs: context.reconnectDelayMs, reason: context.reconnectReason ?? 'drop' });
     }),
@@ -219,19 +227,22 @@ export const sessionMachine = setup({
       let mirror = context.mirror;
       for (const childId of context.transcriptChildren) enqueue.stopChild(childId);
       for (const t of mirror) {
-        if (t.role === 'user' && t.textState === 'pending') {
-          mirror = updateTurn(mirror, t.id, { text: '[inaudible]', textState: 'inaudible' });
-          enqueue.emit({ type: 'turn', turn: findTurn(mirror, t.id)! });
-        }
+        if (t.textState !== 'pending') continue;
+        // A user turn loses its transcript hunt; an assistant turn cut off mid-response keeps what
+        // was streamed of its text (or none). Both reach the journal.
+        const patch = t.role === 'user' ? { text: '[inaudible]', textState: 'inaudible' as const } : { textState: t.text ? ('final' as const) : ('none' as const) };
+        mirror = updateTurn(mirror, t.id, patch);
+        enqueue.emit({ type: 'turn', turn: findTurn(mirror, t.id)! });
       }
       const plan = buildSeed(mirror);
       const seed = plan ? { id: `seed_${context.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
-      enqueue.assign({ mirror, transcriptChildren: [], early: {}, seed });
+      // The next server conversation starts empty; the mirror follows it from the first event on.
+      enqueue.assign({ mirror: [], transcriptChildren: [], early: {}, seed });
     }),
     sendSeed: enqueueActions(({ context, enqueue }) => {
       if (!context.seed) return;
       const eventId = nextEventId();
-      enqueue.assign({ seed: { ...context.seed, eventId }, mirror: [] });
+      enqueue.assign({ seed: { ...context.seed, eventId } });
       enqueue.sendTo('socket', {
         type: 'SEND',
         event: {
@@ -255,7 +266,7 @@ export const sessionMachine = setup({
       enqueue.assign({ seed: null });
       void context;
     }),
-    wentLive: assign({ hasBeenLive: true, reconnectAttempt: 0, reconnectReason: null }),
+    wentLive: assign({ hasBeenLive: true, reconnectReason: null }),
     closeSocket: sendTo('socket', { type: 'CLOSE', code: 1000, reason: 'client closing' }),
     takeSessionCreated: assign(({ context, event }) => {
       if (event.type !== 'SERVER.EVENT') return {};
@@ -372,7 +383,15 @@ export const sessionMachine = setup({
           break;
         case 'SUMMARISER.FAILED':
           enqueue.assign({ summarising: false });
-          enqueue.emit({ type: 'error', error: new AgentError('summariser_failed', `summary failed while ${event.stage}: ${event.message}; the conversation is unchanged${event.deleted.length ? ' apart from the acknowledged deletes' : ''}`) });
+          enqueue.emit({
+            type: 'error',
+            error: new AgentError(
+              'summariser_failed',
+              event.message === INTERRUPTED
+                ? `summary ${event.stage === 'pruning' ? 'pruning' : 'while ' + event.stage} ${event.message}`
+                : `summary failed while ${event.stage}: ${event.message}; the conversation is unchanged${event.deleted.length ? ' apart from the acknowledged deletes' : ''}`,
+            ),
+          });
           flushQueuedResponse(context, enqueue);
           break;
         case 'SUMMARISER.SKIPPED':
@@ -412,6 +431,7 @@ export const sessionMachine = setup({
     reconnectAttempt: 0,
     reconnectReason: null,
     rolloverPending: false,
+    rolloverForced: false,
     seed: null,
     reconnectDelayMs: 0,
   }),
@@ -563,7 +583,13 @@ export const sessionMachine = setup({
         },
         live: {
           entry: 'wentLive',
-          after: { rolloverDue: { actions: assign({ rolloverPending: true }) } },
+          after: {
+            rolloverDue: { actions: assign({ rolloverPending: true }) },
+            // A planned rollover waits (bounded) for pending transcripts, so it loses none.
+            rolloverDeadline: { actions: assign({ rolloverForced: true }) },
+            // Only a connection that stays up resets the attempts: a flapping one runs out of them.
+            connectionStable: { actions: assign({ reconnectAttempt: 0 }) },
+          },
           always: { guard: 'rolloverNow', target: 'rollingOver' },
           on: {
             'USER.TEXT': { actions: 'userText' },
@@ -607,6 +633,17 @@ export const sessionMachine = setup({
   },
   output: ({ context }) => ({ error: context.error, mirror: context.mirror, window: context.window, costUsd: context.costUsd }),
 });
+
+/** Longest timer delay (setTimeout's limit): "never" for sessions without an expiry. */
+const NEVER = 2 ** 31 - 1;
+
+/** Milliseconds until the rollover should start: `rolloverMarginMs` before `expires_at`. */
+function rolloverDelay(context: SessionContext): number {
+  const exp = context.session?.expiresAt;
+  const margin = context.input.rolloverMarginMs;
+  if (!exp || margin === undefined) return NEVER;
+  return Math.min(NEVER, Math.max(0, exp * 1000 - margin - Date.now()));
+}
 
 function failWith(code: AgentErrorCode, message: string, fatal = true) {
   const error = () => new AgentError(code, message, fatal);

@@ -41,7 +41,9 @@ export interface SummariserInput {
 export type SummariserEvent =
   | { type: 'SUMMARISE'; turns: Turn[]; window: number; audioMs: Record<string, number>; responseActive: boolean }
   | { type: 'TURNS'; turns: Turn[] }
-  | { type: 'RESPONSE.ACTIVE'; active: boolean };
+  | { type: 'RESPONSE.ACTIVE'; active: boolean }
+  /** The connection changed (reconnect, rollover): a summary under way no longer matches the server. */
+  | { type: 'ABORT' };
 
 export interface SummariseInput {
   messages: ChatMessage[];
@@ -77,6 +79,9 @@ export interface SummariserContext {
   text: string | null;
   error: string | null;
 }
+
+/** A reconnect or rollover ends a summary under way: the next session's seed carries the turns. */
+export const INTERRUPTED = 'interrupted by a reconnect: the next session carries these turns verbatim instead';
 
 const pendingOf = (turns: readonly Turn[]) => turns.filter((t) => t.role === 'user' && t.textState === 'pending').map((t) => t.id);
 
@@ -156,7 +161,10 @@ export const summariserMachine = setup({
       },
       always: { guard: 'noPendingTranscripts', target: 'planning' },
       after: { transcriptWait: 'planning' },
-      on: { TURNS: { actions: { type: 'takeTurns', params: ({ event }) => ({ turns: event.turns }) } } },
+      on: {
+        TURNS: { actions: { type: 'takeTurns', params: ({ event }) => ({ turns: event.turns }) } },
+        ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.SKIPPED', reason: 'aborted: the connection changed' } } },
+      },
     },
     planning: {
       entry: 'plan',
@@ -181,6 +189,7 @@ export const summariserMachine = setup({
       ],
     },
     summarising: {
+      on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'summarise',
         src: 'summarise',
@@ -212,8 +221,10 @@ export const summariserMachine = setup({
     awaitingQuiet: {
       // Eventless: re-checked after every event, so RESPONSE.ACTIVE false releases it.
       always: { guard: 'quiet', target: 'inserting' },
+      on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
     },
     inserting: {
+      on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'inserting', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'insertSummary',
         src: 'insertSummary',
@@ -241,6 +252,7 @@ export const summariserMachine = setup({
       },
     },
     pruning: {
+      on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'pruning', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'deleteItems',
         src: 'deleteItems',

@@ -18,6 +18,8 @@ import { AgentError, redact } from './errors.js';
 import type { AgentEventName, AgentEvents, AgentOptions, PolicyOptions, RealtimeAgent, SessionInfo, Turn } from './types.js';
 
 const BYTES_PER_MS = 48; // pcm16, 24 kHz, mono
+/** Summary items (`sum_<n>`) and session seeds (`seed_<n>`) are journaled as `summary` entries, never as turns. */
+const SUMMARY_ID = /^(sum|seed)_\d+$/;
 
 /** Events that only the audio plane or the caller needs: they never enter the session machine. */
 const PLANE_ONLY = new Set([
@@ -303,10 +305,12 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
 
   // ---- events, journal ------------------------------------------------------------------------
   const journaled = new Set<string>();
+  const inaudible = new Set<string>();
   const journalTurn = (t: Turn) => {
-    if (!journal || journaled.has(t.id) || t.summaryOf || /^sum_\d+$/.test(t.id)) return;
+    if (!journal || journaled.has(t.id) || t.summaryOf || SUMMARY_ID.test(t.id)) return;
     if (t.textState === 'pending') return;
     journaled.add(t.id);
+    if (t.textState === 'inaudible') inaudible.add(t.id);
     const mirror = actor.getSnapshot().context.mirror;
     const at = mirror.findIndex((m) => m.id === t.id);
     const prev = at > 0 ? mirror[at - 1].id : at === 0 ? null : undefined;
@@ -331,6 +335,11 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         fire('turn', e.turn);
         break;
       case 'transcript':
+        // A transcript that arrives after the retry loop gave up still reaches the journal.
+        if (e.transcript.final && e.transcript.source !== 'inaudible' && inaudible.has(e.transcript.itemId)) {
+          inaudible.delete(e.transcript.itemId);
+          safeJournal(() => journal?.write({ type: 'transcript', id: e.transcript.itemId, text: e.transcript.text }));
+        }
         fire('transcript', e.transcript);
         break;
       case 'window':
@@ -366,28 +375,41 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     }
   });
 
-  // Microphone audio captured while the connection switches (reconnect, rollover) is kept and
-  // delivered once the new session is live: bounded to one minute, oldest dropped first.
+  // What the user says while the connection switches (reconnect, rollover) is kept, in order, and
+  // delivered once the new session is live: audio (bounded to one minute, oldest dropped first),
+  // commits and text turns.
+  type Held = { kind: 'audio'; pcm: Buffer } | { kind: 'commit' } | { kind: 'text'; text: string };
   const MAX_BUFFER_BYTES = 60_000 * BYTES_PER_MS;
   let live = false;
-  let buffered: Buffer[] = [];
-  let bufferedBytes = 0;
+  let held: Held[] = [];
+  let heldBytes = 0;
   let warnedOverflow = false;
-  const bufferAudio = (pcm: Buffer) => {
-    if (actor.getSnapshot().status !== 'active') return;
-    buffered.push(Buffer.from(pcm));
-    bufferedBytes += pcm.length;
-    while (bufferedBytes > MAX_BUFFER_BYTES && buffered.length > 1) {
-      bufferedBytes -= buffered.shift()!.length;
+  const hold = (h: Held) => {
+    if (actor.getSnapshot().status !== 'active') {
+      if (h.kind !== 'audio') fire('error', new AgentError('socket_closed', 'the session has ended: the turn was not sent (start a new session)'));
+      return;
+    }
+    held.push(h);
+    if (h.kind !== 'audio') return;
+    heldBytes += h.pcm.length;
+    while (heldBytes > MAX_BUFFER_BYTES) {
+      const i = held.findIndex((x) => x.kind === 'audio');
+      if (i < 0) break;
+      heldBytes -= (held[i] as { pcm: Buffer }).pcm.length;
+      held.splice(i, 1);
       if (!warnedOverflow) log('audio buffer full while reconnecting: dropping the oldest audio');
       warnedOverflow = true;
     }
   };
-  const flushAudio = () => {
-    if (!socket?.isOpen) return;
-    for (const b of buffered) socket.sendAudio(b);
-    buffered = [];
-    bufferedBytes = 0;
+  const release = () => {
+    const items = held;
+    held = [];
+    heldBytes = 0;
+    for (const h of items) {
+      if (h.kind === 'audio') socket?.sendAudio(h.pcm);
+      else if (h.kind === 'commit') actor.send({ type: 'USER.COMMIT' });
+      else actor.send({ type: 'USER.TEXT', text: h.text });
+    }
   };
 
   let lastState = '';
@@ -396,7 +418,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       const nowLive = snap.matches({ online: 'live' });
       if (nowLive && !live) {
         live = true;
-        flushAudio();
+        // After the current macrostep: the machine is live when the held turns arrive.
+        queueMicrotask(release);
       } else if (!nowLive) live = false;
       const session = typeof snap.value === 'string' ? snap.value : Object.entries(snap.value).map(([k, v]) => `${k}.${String(v)}`).join(',');
       const summariser = summariserState(actor);
@@ -454,7 +477,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       }
       // Turns that never became final still belong in the journal: nothing is lost.
       safeJournal(() => {
-        for (const t of actor.getSnapshot().context.mirror) if (!journaled.has(t.id) && !/^sum_\d+$/.test(t.id) && journal) {
+        for (const t of actor.getSnapshot().context.mirror) if (!journaled.has(t.id) && !SUMMARY_ID.test(t.id) && !t.summaryOf && journal) {
           journaled.add(t.id);
           journal.write({ type: 'turn', id: t.id, role: t.role, kind: t.kind, text: t.text, textState: t.textState });
         }
@@ -463,14 +486,16 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       actor.stop();
     },
     sendText(text) {
-      actor.send({ type: 'USER.TEXT', text });
+      if (live && held.length === 0) actor.send({ type: 'USER.TEXT', text });
+      else hold({ kind: 'text', text });
     },
     appendAudio(pcm) {
-      if (live && socket?.isOpen) socket.sendAudio(pcm);
-      else bufferAudio(pcm);
+      if (live && held.length === 0 && socket?.isOpen) socket.sendAudio(pcm);
+      else hold({ kind: 'audio', pcm: Buffer.from(pcm) });
     },
     commitAudio() {
-      actor.send({ type: 'USER.COMMIT' });
+      if (live && held.length === 0) actor.send({ type: 'USER.COMMIT' });
+      else hold({ kind: 'commit' });
     },
     interrupt({ itemId, playedMs }) {
       actor.send({ type: 'INTERRUPT', itemId, playedMs, audioMs: Math.round((outputBytes.get(itemId) ?? 0) / BYTES_PER_MS) });

@@ -49,9 +49,12 @@ const PAYLOADS: Record<string, AnyEventObject[]> = {
 
 type Snap = { value: unknown; status: string; context: { responseActive: boolean; turns: Turn[]; count: number; plan: { fold: unknown[] } | null } };
 
-const makeModel = (payloads: Record<string, AnyEventObject[]>, onlyError?: string) => new TestModel(summariserMachine as never, {
+const makeModel = (payloads: Record<string, AnyEventObject[]>, onlyError?: string, withAbort = false) => new TestModel(summariserMachine as never, {
   input: { parentRef: dummyParent(), policy } satisfies SummariserInput,
-  events: (s: never) => ownEvents(s).filter((t: string) => !onlyError || !t.startsWith('xstate.error.') || t === onlyError).flatMap((t: string) => payloads[t] ?? (t.startsWith('xstate.error.actor.') ? [{ type: t, error: new Error('boom') }] : [{ type: t }])),
+  events: (s: never) => ownEvents(s)
+    .filter((t: string) => !onlyError || !t.startsWith('xstate.error.') || t === onlyError)
+    .filter((t: string) => withAbort || t !== 'ABORT')
+    .flatMap((t: string) => payloads[t] ?? (t.startsWith('xstate.error.actor.') ? [{ type: t, error: new Error('boom') }] : [{ type: t }])),
   serializeState: (s: Snap) =>
     JSON.stringify([s.value, s.context.responseActive, s.context.turns.filter((t) => t.textState === 'pending').length, s.context.turns.length, s.context.count]),
   // Bound the walk: one summary round (a second SUMMARISE from idle repeats the first).
@@ -67,6 +70,8 @@ const successOnly = {
   'xstate.done.actor.deleteItems': [PAYLOADS['xstate.done.actor.deleteItems'][0]],
 };
 const errorModels = ['xstate.error.actor.summarise', 'xstate.error.actor.insertSummary', 'xstate.error.actor.deleteItems'].map((e) => makeModel(successOnly, e));
+// ABORT (the connection changed) from every busy state: walked on its own, since it shortcuts to idle.
+const abortModel = makeModel(successOnly, 'none', true);
 
 interface Pending<T> { resolve(v: T): void; reject(e: unknown): void; input: unknown }
 
@@ -102,7 +107,7 @@ function createSut() {
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 describe('summariser machine (model-based)', () => {
-  const paths = [model, ...errorModels].flatMap((m) => m.getShortestPaths());
+  const paths = [model, ...errorModels, abortModel].flatMap((m) => m.getShortestPaths());
 
   it('the paths reach every state, including a failure at each stage', () => {
     const states = new Set<string>();
@@ -115,7 +120,7 @@ describe('summariser machine (model-based)', () => {
       expect(states, `state ${s} never reached`).toContain(JSON.stringify(s));
     }
     for (const e of ['xstate.error.actor.summarise', 'xstate.error.actor.insertSummary', 'xstate.error.actor.deleteItems',
-      'xstate.after.transcriptWait.summariser.collecting', 'xstate.after.cooldown.summariser.cooldown']) {
+      'xstate.after.transcriptWait.summariser.collecting', 'xstate.after.cooldown.summariser.cooldown', 'ABORT']) {
       expect(events, `event ${e} never taken`).toContain(e);
     }
   });
@@ -135,6 +140,10 @@ describe('summariser machine (model-based)', () => {
           SUMMARISE: ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
           TURNS: ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
           'RESPONSE.ACTIVE': ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
+          ABORT: async () => {
+            sut.actor.send({ type: 'ABORT' });
+            await flush();
+          },
           'xstate.done.actor.summarise': ({ event }: { event: AnyEventObject }) => settle(sut.summarise as never, 'resolve', event.output),
           'xstate.error.actor.summarise': () => settle(sut.summarise as never, 'reject'),
           'xstate.done.actor.insertSummary': () => settle(sut.insert as never, 'resolve'),
@@ -169,6 +178,8 @@ describe('summariser machine (model-based)', () => {
             for (const p of sut.del) expect((p.input as { ids: string[] }).ids).not.toContain('a2');
             // ... and a failed insert means no delete at all.
             if (sut.reports.some((r) => r.type === 'SUMMARISER.FAILED' && r.stage === 'inserting')) expect(sut.calls).not.toContain('delete');
+            // An abort while inserting never goes on to delete.
+            if (sut.reports.some((r) => r.type === 'SUMMARISER.SKIPPED' && /aborted/.test(r.reason)) && sut.calls.at(-1) === 'insert') expect(snap.value).not.toBe('pruning');
             // The insert starts only while no response writes to the conversation (one may start later:
             // server VAD can begin a response at any time).
             expect(sut.quietAtInsert.every(Boolean)).toBe(true);

@@ -20,6 +20,8 @@ export type JournalEntry =
   | { type: 'summary'; id: string; text: string; replaces: string[]; windowBefore: number }
   | { type: 'delete'; id: string }
   | { type: 'truncate'; id: string; audioEndMs: number; text: string | null }
+  /** A transcript that arrived after the turn was journaled as [inaudible]. */
+  | { type: 'transcript'; id: string; text: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'end'; reason: string };
 
@@ -52,7 +54,7 @@ export function conversationFromJournal(lines: readonly JournalLine[]): { id: st
   const turns = new Map<string, { id: string; role: string | null; text: string | null; prev?: string | null }>();
   for (const l of lines) {
     if (l.type === 'turn') turns.set(l.id, { id: l.id, role: l.role, text: l.text, prev: l.prev });
-    if (l.type === 'truncate') {
+    if (l.type === 'truncate' || l.type === 'transcript') {
       const t = turns.get(l.id);
       if (t) t.text = l.text;
     }

@@ -8,8 +8,29 @@ export const ITEM_OVERHEAD_TOKENS = 4;
 export const INPUT_AUDIO_TOKENS_PER_SECOND = 10;
 export const OUTPUT_AUDIO_TOKENS_PER_SECOND = 20;
 
+/** Past this length exact counting gets super-linear on unbroken text: count in pieces instead. */
+const EXACT_LIMIT = 4096;
+
 export function textTokens(text: string | null | undefined): number {
-  return text ? countTokens(text) : 0;
+  if (!text) return 0;
+  if (text.length <= EXACT_LIMIT) return countTokens(text);
+  // Pieces split at whitespace, counted in batches of at most EXACT_LIMIT characters; a single piece
+  // longer than that (no whitespace at all) is estimated at ~4 characters per token, so one hostile
+  // string cannot stall the event loop.
+  let n = 0;
+  let buf = '';
+  for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
+    if (piece.length > EXACT_LIMIT) {
+      n += Math.ceil(piece.length / 4);
+      continue;
+    }
+    if (buf.length + piece.length > EXACT_LIMIT) {
+      n += countTokens(buf);
+      buf = '';
+    }
+    buf += piece;
+  }
+  return n + (buf ? countTokens(buf) : 0);
 }
 
 export interface TokenEstimateInput {

@@ -32,14 +32,19 @@ const AUDIO_FORMAT_BETA_TO_GA: Record<string, string> = {
   g711_alaw: 'audio/pcma',
 };
 
+/** Own-property lookup: event names like "constructor" must not find Object.prototype members. */
+function lookup(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function audioFormatToBeta(format: unknown): string | undefined {
   if (!isObject(format) || typeof format.type !== 'string') return undefined;
-  return AUDIO_FORMAT_GA_TO_BETA[format.type];
+  return lookup(AUDIO_FORMAT_GA_TO_BETA, format.type);
 }
 
 export function audioFormatFromBeta(format: unknown): Obj | undefined {
   if (typeof format !== 'string') return undefined;
-  const type = AUDIO_FORMAT_BETA_TO_GA[format];
+  const type = lookup(AUDIO_FORMAT_BETA_TO_GA, format);
   if (!type) return undefined;
   return type === 'audio/pcm' ? { type, rate: 24000 } : { type };
 }
@@ -213,7 +218,7 @@ export function clientEventFromBeta(ev: WireEvent): WireEvent {
  */
 export function serverEventToBeta(ev: WireEvent): WireEvent[] {
   if (ev.type === 'conversation.item.done') return [];
-  const type = SERVER_EVENT_RENAMES_GA_TO_BETA[ev.type] ?? ev.type;
+  const type = lookup(SERVER_EVENT_RENAMES_GA_TO_BETA, ev.type) ?? ev.type;
   const out: WireEvent = { ...ev, type };
   if (ev.type === 'session.created' || ev.type === 'session.updated') out.session = sessionToBeta(ev.session);
   if ('item' in ev) out.item = itemToBeta(ev.item);
@@ -224,7 +229,7 @@ export function serverEventToBeta(ev: WireEvent): WireEvent[] {
 
 /** Server event, beta -> GA (client socket adapter, beta dialect). */
 export function serverEventFromBeta(ev: WireEvent): WireEvent {
-  const type = SERVER_EVENT_RENAMES_BETA_TO_GA[ev.type] ?? ev.type;
+  const type = lookup(SERVER_EVENT_RENAMES_BETA_TO_GA, ev.type) ?? ev.type;
   const out: WireEvent = { ...ev, type };
   if (ev.type === 'session.created' || ev.type === 'session.updated') {
     out.session = { ...sessionFromBeta(ev.session), ...(isObject(ev.session) && ev.session.id ? { id: ev.session.id } : {}) };

@@ -42,7 +42,7 @@ const BENIGN_MESSAGES = [/already shorter than/i, /no active response/i, /does n
 
 export function classifyServerError(code: string | null | undefined, message = ''): ErrorRule & { code: string } {
   const c = code ?? '';
-  const rule = SERVER_ERROR_RULES[c];
+  const rule = Object.hasOwn(SERVER_ERROR_RULES, c) ? SERVER_ERROR_RULES[c] : undefined;
   if (rule) return { ...rule, code: c };
   if (BENIGN_MESSAGES.some((re) => re.test(message))) return { class: 'benign', handling: 'known noise', code: c };
   return { class: 'recoverable', handling: 'reported; the session goes on', code: c };

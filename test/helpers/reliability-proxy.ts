@@ -10,7 +10,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 export type Verdict = 'forward' | 'drop' | 'swallow';
 
 export interface ProxyConnection {
-  /** 0 for the first connection the proxy accepted, 1 for the next... */
+  /** 0 for the first upgrade attempt, 1 for the next... (refused attempts count too). */
   index: number;
   client: WebSocket;
   upstream: WebSocket | null;
@@ -27,6 +27,10 @@ export interface WsProxy {
   onServerFrame: (frame: string, conn: ProxyConnection) => Verdict;
   /** Kill the connection with this index as soon as the agent's socket has opened (before any frame). */
   killOnOpen: Set<number>;
+  /** Reset the TCP connection of this upgrade attempt before the handshake completes (never opens). */
+  refuseUpgrade: Set<number>;
+  /** Upgrade attempts so far (refused ones included); connection indexes count these. */
+  attempts: number;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,8 @@ export async function startWsProxy(targetUrl: string): Promise<WsProxy> {
     onClientFrame: () => 'forward',
     onServerFrame: () => 'forward',
     killOnOpen: new Set(),
+    refuseUpgrade: new Set(),
+    attempts: 0,
     async close() {
       for (const c of proxy.connections) c.kill();
       wss.close();
@@ -54,8 +60,12 @@ export async function startWsProxy(targetUrl: string): Promise<WsProxy> {
   };
 
   http.on('upgrade', (req, socket, head) => {
+    const index = proxy.attempts++;
+    if (proxy.refuseUpgrade.has(index)) {
+      socket.destroy();
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (client) => {
-      const index = proxy.connections.length;
       const conn: ProxyConnection = {
         index,
         client,
