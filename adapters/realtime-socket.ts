@@ -276,23 +276,32 @@ function isErrorFor(ev: WireEvent, eventId: string): boolean {
 }
 
 const AUDIO_TYPES = ['"response.output_audio.delta"', '"response.audio.delta"'];
+const DELTA_KEY = Buffer.from('"delta":"');
+const QUOTE = 0x22;
+const ITEM_ID = /"item_id":"([^"]*)"/;
+const RESPONSE_ID = /"response_id":"([^"]*)"/;
 
-/** Extracts item_id, response_id and the base64 delta from an audio delta frame without JSON.parse. */
+/**
+ * Extracts item_id, response_id and the base64 delta from an audio delta frame without JSON.parse and
+ * without copying the frame: only the short parts around the payload become strings. (Base64 has no
+ * quotes, and a quoted `"delta":"` inside another string value would be escaped, so the first match
+ * is the field.)
+ */
 export function fastAudioDelta(data: Buffer): AudioDelta | null {
   // Look for the type near the start of the frame only (the base64 payload is long).
   const head = data.toString('latin1', 0, Math.min(data.length, 200));
   if (!AUDIO_TYPES.some((t) => head.includes(t))) return null;
-  const s = data.toString('latin1');
-  const d = s.indexOf('"delta":"');
+  const d = data.indexOf(DELTA_KEY);
   if (d < 0) return null;
-  const start = d + 9;
-  const end = s.indexOf('"', start);
+  const start = d + DELTA_KEY.length;
+  const end = data.indexOf(QUOTE, start);
   if (end < 0) return null;
-  const outside = s.slice(0, d) + s.slice(end + 1);
-  const item = /"item_id":"([^"]*)"/.exec(outside);
-  const resp = /"response_id":"([^"]*)"/.exec(outside);
+  const before = data.toString('latin1', 0, d);
+  const after = data.toString('latin1', end + 1);
+  const item = ITEM_ID.exec(before) ?? ITEM_ID.exec(after);
   if (!item) return null;
-  return { itemId: item[1], responseId: resp ? resp[1] : '', pcm: Buffer.from(s.slice(start, end), 'base64') };
+  const resp = RESPONSE_ID.exec(before) ?? RESPONSE_ID.exec(after);
+  return { itemId: item[1], responseId: resp ? resp[1] : '', pcm: Buffer.from(data.toString('latin1', start, end), 'base64') };
 }
 
 /** The URL without credentials or query secrets, for messages. */

@@ -237,7 +237,7 @@ export const sessionMachine = setup({
       const plan = buildSeed(mirror);
       const seed = plan ? { id: `seed_${context.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
       // The next server conversation starts empty; the mirror follows it from the first event on.
-      enqueue.assign({ mirror: [], transcriptChildren: [], early: {}, seed });
+      enqueue.assign({ mirror: [], transcriptChildren: [], early: {}, audioMs: {}, seed });
     }),
     sendSeed: enqueueActions(({ context, enqueue }) => {
       if (!context.seed) return;
@@ -337,6 +337,8 @@ export const sessionMachine = setup({
       const updated = findTurn(mirror, event.itemId);
       if (updated) enqueue.emit({ type: 'turn', turn: updated });
     }),
+    // Recorded before the item exists for user audio (speech_stopped precedes the item); pruned when
+    // the item is deleted and at every reconnect.
     recordAudioMs: assign({
       audioMs: ({ context, event }) => (event.type === 'AUDIO.MS' ? { ...context.audioMs, [event.itemId]: event.ms } : context.audioMs),
     }),
@@ -777,7 +779,7 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
       if (!id || !findTurn(context.mirror, id)) return;
       const mirror = removeTurn(context.mirror, id);
       const childId = `transcript.${id}`;
-      const patch: Partial<SessionContext> = { mirror };
+      const patch: Partial<SessionContext> = { mirror, audioMs: omit(context.audioMs, id) };
       if (context.transcriptChildren.includes(childId)) {
         enqueue.stopChild(childId);
         patch.transcriptChildren = context.transcriptChildren.filter((c) => c !== childId);

@@ -352,6 +352,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         fire('summary', e.summary);
         break;
       case 'deleted':
+        outputBytes.delete(e.id);
         safeJournal(() => journal?.write({ type: 'delete', id: e.id }));
         break;
       case 'truncated':
@@ -366,6 +367,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         fire('reconnect', { attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
         break;
       case 'seeded':
+        outputBytes.clear(); // the previous session's items are gone
         fire('seeded', { id: e.id, generation: e.generation });
         break;
       case 'response':

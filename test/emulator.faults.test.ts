@@ -91,7 +91,7 @@ describe('transcription fates', () => {
       expect(f.content_index).toBe(0);
       const m = c.mark();
       c.send({ type: 'conversation.item.retrieve', item_id: t.itemId });
-      expect((await c.waitFor('conversation.item.retrieved', m)).item.content[0].transcript).toBeUndefined();
+      expect((await c.waitFor('conversation.item.retrieved', m)).item.content[0].transcript).toBeNull(); // as on the wire: "transcript": null
       expect(c.typesSince(0)).not.toContain('conversation.item.input_audio_transcription.completed');
       c.close();
     } finally {
@@ -123,7 +123,7 @@ describe('transcription fates', () => {
         await audioTurn(c, `filler ${i}`);
         const m = c.mark();
         c.send({ type: 'conversation.item.retrieve', item_id: t.itemId });
-        expect((await c.waitFor('conversation.item.retrieved', m)).item.content[0].transcript).toBeUndefined();
+        expect((await c.waitFor('conversation.item.retrieved', m)).item.content[0].transcript).toBeNull();
       }
       expect(c.typesSince(0).some((x) => x.startsWith('conversation.item.input_audio_transcription'))).toBe(false);
       c.close();

@@ -57,6 +57,9 @@ export const SUPPORTED_CLIENT_EVENTS = [
   'output_audio_buffer.clear',
 ] as const;
 
+/** A JSON null where the SDK's type declares an optional string (see commitBuffer). */
+const WIRE_NULL = null as unknown as string;
+
 /** Non-standard field a test harness may put on input_audio_buffer.append/commit (stripped). */
 export const HINT_FIELD = 'x_transcript_hint';
 
@@ -446,8 +449,10 @@ export class RealtimeSession implements EmulatorSessionHandle {
     const format = this.cfg.input_format;
     const heard = this.inbandHint ?? this.sessionHints.shift() ?? this.globalHints.shift();
     this.inbandHint = undefined;
-    const item = { id: itemId, object: 'realtime.item', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio' }] } as const;
-    const stored = this.makeStored({ ...item, content: [{ type: 'input_audio' }] }, {
+    // The real service sends `"transcript": null` on a fresh user audio part (the SDK's TS type says
+    // optional string, but clients such as @openai/agents-realtime validate the wire shape): fidelity wins.
+    const content = [{ type: 'input_audio' as const, transcript: WIRE_NULL }];
+    const stored = this.makeStored({ id: itemId, object: 'realtime.item', type: 'message', role: 'user', status: 'completed', content }, {
       audio: this.opts.retainAudio ? audio : undefined,
       audioFormat: format,
       audioMs: durationMs(audio.length, format),
