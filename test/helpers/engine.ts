@@ -2,6 +2,7 @@
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { createRealtimeAgent } from '../../src/agent.js';
 import type { AgentEventName, AgentEvents, AgentOptions, RealtimeAgent } from '../../src/types.js';
+import { speechPcm } from '../../bench/lib/audio.js';
 
 export const TEST_KEY = 'sk-test-engine-0123456789abcdef';
 
@@ -61,17 +62,8 @@ export async function say(r: Rig, text: string): Promise<void> {
   await r.agent.idle();
 }
 
-/** Speech-like pcm16 (a voiced tone with an envelope) of the given length. */
-export function speechPcm(ms: number, freq = 180): Buffer {
-  const n = Math.round((ms / 1000) * 24000);
-  const b = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) {
-    const env = Math.min(1, i / 1200, (n - i) / 1200);
-    const v = Math.sin((2 * Math.PI * freq * i) / 24000) * 0.5 + Math.sin((2 * Math.PI * freq * 2.7 * i) / 24000) * 0.2;
-    b.writeInt16LE(Math.round(v * env * 12000), i * 2);
-  }
-  return b;
-}
+/** Speech-like pcm16 (a voiced tone with an envelope): the same generator the benchmarks use. */
+export { speechPcm } from '../../bench/lib/audio.js';
 
 /** A user audio turn with a manual commit; the emulator transcribes it as `hint`. */
 export async function speak(r: Rig, hint: string, ms = 1500): Promise<void> {
