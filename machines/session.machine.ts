@@ -40,6 +40,8 @@ export type SessionEvent =
   | { type: 'INTERRUPT'; itemId: string; playedMs: number; audioMs: number }
   | { type: 'AUDIO.MS'; itemId: string; ms: number }
   | { type: 'SUMMARISE_NOW' }
+  /** Raised (delayed) at response.created, cancelled at response.done. */
+  | { type: 'RESPONSE.TIMEOUT'; responseId: string }
   | { type: 'STOP' };
 
 export interface SessionInput {
@@ -57,6 +59,8 @@ export interface SessionInput {
   rolloverMarginMs?: number;
   /** A connection counts as stable (reconnect attempts reset) after this long live. */
   stableAfterMs?: number;
+  /** A response with no response.done after this long is treated as ended (default 5 min). */
+  responseTimeoutMs?: number;
 }
 
 /** What a new session is seeded with after a reconnect or rollover. */
@@ -339,6 +343,15 @@ export const sessionMachine = setup({
     }),
     // Recorded before the item exists for user audio (speech_stopped precedes the item); pruned when
     // the item is deleted and at every reconnect.
+    responseTimedOut: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'RESPONSE.TIMEOUT' || !context.responseActive || context.activeResponseId !== event.responseId) return;
+      const secs = Math.round((context.input.responseTimeoutMs ?? 300_000) / 1000);
+      const next = { ...context, responseActive: false, activeResponseId: null };
+      enqueue.assign({ responseActive: false, activeResponseId: null });
+      enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
+      enqueue.emit({ type: 'error', error: new AgentError('server_error', `no response.done for ${event.responseId} after ${secs} s: treating the response as ended; check the server`) });
+      flushQueuedResponse(next, enqueue);
+    }),
     recordAudioMs: assign({
       audioMs: ({ context, event }) => (event.type === 'AUDIO.MS' ? { ...context.audioMs, [event.itemId]: event.ms } : context.audioMs),
     }),
@@ -509,6 +522,7 @@ export const sessionMachine = setup({
         ],
         STOP: '.closing',
         'AUDIO.MS': { actions: 'recordAudioMs' },
+        'RESPONSE.TIMEOUT': { actions: 'responseTimedOut' },
         'xstate.done.actor.transcript.*': { actions: 'transcriptDone' },
         'SUMMARISER.*': { actions: 'summariserReport' },
       },
@@ -636,6 +650,9 @@ export const sessionMachine = setup({
   output: ({ context }) => ({ error: context.error, mirror: context.mirror, window: context.window, costUsd: context.costUsd }),
 });
 
+/** The delayed RESPONSE.TIMEOUT raised for the response in flight. */
+const RESPONSE_TIMER = 'responseTimeout';
+
 /** Longest timer delay (setTimeout's limit): "never" for sessions without an expiry. */
 const NEVER = 2 ** 31 - 1;
 
@@ -668,6 +685,8 @@ interface Enqueue {
   sendTo(to: string, e: unknown): void;
   spawnChild(src: 'transcript', opts: { id: string; input: unknown }): void;
   stopChild(id: string): void;
+  raise(e: SessionEvent, opts: { id: string; delay: number }): void;
+  cancel(id: string): void;
 }
 
 function asEnqueue(enqueue: unknown): Enqueue {
@@ -797,6 +816,8 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
       }
       enqueue.assign({ responseActive: true, activeResponseId: id });
       enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: true });
+      enqueue.cancel(RESPONSE_TIMER);
+      enqueue.raise({ type: 'RESPONSE.TIMEOUT', responseId: id }, { id: RESPONSE_TIMER, delay: context.input.responseTimeoutMs ?? 300_000 });
       enqueue.emit({ type: 'response', phase: 'created', responseId: id });
       return;
     }
@@ -831,6 +852,7 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
           if (before.text !== final.text || before.textState !== final.textState) changed.push(final);
         }
       }
+      enqueue.cancel(RESPONSE_TIMER);
       const usage = (isObject(r.usage) ? r.usage : undefined) as RealtimeResponseUsage | undefined;
       const window = typeof usage?.total_tokens === 'number' ? usage.total_tokens : context.window;
       const costUsd = context.costUsd + usageCost(usage, context.session?.model ?? context.input.model);

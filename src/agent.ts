@@ -300,6 +300,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
       },
       rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
+      responseTimeoutMs: options.responseTimeoutMs,
     },
   });
 

@@ -114,6 +114,8 @@ export interface AgentOptions {
   rolloverMarginMs?: number | false;
   /** Ping the server this often; no traffic for 3 intervals means the socket is dead (default 15 s). */
   keepaliveMs?: number;
+  /** A response with no `response.done` after this long is treated as ended, with a warning (default 5 min). */
+  responseTimeoutMs?: number;
   /** JSONL journal path; false disables it. */
   journal?: string | false;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */

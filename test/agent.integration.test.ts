@@ -199,3 +199,20 @@ describe('windows and responses', () => {
     expect(serverIds(r)).toEqual(mirrorIds(r));
   });
 });
+
+describe('a response that never ends', () => {
+  it('is treated as ended after responseTimeoutMs, with a warning, and the next turn is answered', async () => {
+    const r = (current = await rig({}, { responseTimeoutMs: 200 }));
+    await r.agent.start();
+    // The server announces a response and then never sends its response.done.
+    r.emu.sessions().at(-1)!.inject({ type: 'response.created', event_id: 'event_stuck', response: { id: 'resp_stuck', object: 'realtime.response', status: 'in_progress', output: [] } });
+    await next(r, 'response.created', (e) => e.responseId === 'resp_stuck');
+    r.agent.sendText('are you still there?');
+    const warning = await next(r, 'error', (e) => /no response\.done/.test(e.message));
+    expect(warning.fatal).toBe(false);
+    expect(warning.message).toContain('resp_stuck');
+    // The queued turn went out once the stuck response was given up, and it was answered.
+    await next(r, 'response.done', (e) => e.responseId !== 'resp_stuck');
+    expect(r.agent.history().some((t) => t.role === 'user' && t.text === 'are you still there?')).toBe(true);
+  });
+});
