@@ -100,7 +100,6 @@ export interface SessionContext {
   configEventId: string | null;
   summarising: boolean;
   error: AgentError | null;
-  eventCounter: number;
   /** Connection generation: 0 for the first socket, +1 per reconnect or rollover. */
   generation: number;
   hasBeenLive: boolean;
@@ -264,11 +263,10 @@ export const sessionMachine = setup({
       enqueue.emit({ type: 'summary.inserted', id: seed.id, text: seed.text, replaces: seed.covers });
       enqueue.emit({ type: 'seeded', id: seed.id, generation: context.generation });
     }),
-    seedFailed: enqueueActions(({ context, event, enqueue }) => {
+    seedFailed: enqueueActions(({ event, enqueue }) => {
       const err = event.type === 'SERVER.EVENT' && isObject(event.event.error) ? str(event.event.error.message) : 'unknown error';
       enqueue.emit({ type: 'error', error: new AgentError('server_error', `could not seed the new session (${oneLine(err)}); the journal still holds the whole conversation`) });
       enqueue.assign({ seed: null });
-      void context;
     }),
     wentLive: assign({ hasBeenLive: true, reconnectReason: null }),
     closeSocket: sendTo('socket', { type: 'CLOSE', code: 1000, reason: 'client closing' }),
@@ -301,9 +299,9 @@ export const sessionMachine = setup({
         input: { parentRef: self, policy: context.input.policy, firstNumber: context.input.firstSummaryNumber },
       });
     }),
-    handleServerEvent: enqueueActions(({ context, event, enqueue, self }) => {
+    handleServerEvent: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SERVER.EVENT') return;
-      handleServerEvent(context, event.event, enqueue, self);
+      handleServerEvent(context, event.event, enqueue);
     }),
     userText: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'USER.TEXT') return;
@@ -355,19 +353,19 @@ export const sessionMachine = setup({
     recordAudioMs: assign({
       audioMs: ({ context, event }) => (event.type === 'AUDIO.MS' ? { ...context.audioMs, [event.itemId]: event.ms } : context.audioMs),
     }),
-    summariseNow: enqueueActions(({ context, enqueue, self }) => {
+    summariseNow: enqueueActions(({ context, enqueue }) => {
       if (context.responseActive) enqueue.assign({ summaryRequested: true });
-      else startSummary(context, enqueue, self, 'manual');
+      else startSummary(context, enqueue);
     }),
-    transcriptDone: enqueueActions(({ context, event, enqueue, self }) => {
+    transcriptDone: enqueueActions(({ context, event, enqueue }) => {
       const out = (event as TranscriptDoneEvent).output;
       const childId = `transcript.${out.itemId}`;
       enqueue.stopChild(childId);
       const transcriptChildren = context.transcriptChildren.filter((c) => c !== childId);
       enqueue.assign({ transcriptChildren });
-      applyTranscript(context, out.itemId, out.text, out.source, enqueue, self);
+      applyTranscript(context, out.itemId, out.text, out.source, enqueue);
     }),
-    summariserReport: enqueueActions(({ context, event, enqueue, self }) => {
+    summariserReport: enqueueActions(({ context, event, enqueue }) => {
       switch (event.type) {
         case 'SUMMARISER.COLLECTING':
           enqueue.assign({ summarising: true });
@@ -417,7 +415,6 @@ export const sessionMachine = setup({
           enqueue.assign({ summarising: true });
           break;
       }
-      void self;
     }),
   },
 }).createMachine({
@@ -439,7 +436,6 @@ export const sessionMachine = setup({
     configEventId: null,
     summarising: false,
     error: null,
-    eventCounter: 0,
     generation: 0,
     hasBeenLive: false,
     openedOnce: false,
@@ -701,7 +697,7 @@ function asEnqueue(enqueue: unknown): Enqueue {
 }
 
 /** Mutable working copy so several updates in one event compose before a single assign. */
-function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: unknown, self: unknown): void {
+function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: unknown): void {
   const enqueue = asEnqueue(rawEnqueue);
   switch (ev.type) {
     case 'conversation.item.added':
@@ -775,7 +771,7 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
       if (!id) return;
       const childId = `transcript.${id}`;
       if (context.transcriptChildren.includes(childId)) enqueue.sendTo(childId, { type: 'TRANSCRIPT.COMPLETED', transcript: text });
-      else if (findTurn(context.mirror, id)) applyTranscript(context, id, text, 'event', rawEnqueue, self);
+      else if (findTurn(context.mirror, id)) applyTranscript(context, id, text, 'event', rawEnqueue);
       else {
         const e = context.early[id] ?? { deltas: '' };
         enqueue.assign({ early: { ...context.early, [id]: { ...e, completed: text } } });
@@ -880,7 +876,7 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
       const wantSummary = context.summaryRequested || window >= context.input.policy.triggerTokens;
       if (wantSummary) {
         enqueue.assign({ summaryRequested: false });
-        startSummary(next, rawEnqueue, self, context.summaryRequested ? 'manual' : 'trigger');
+        startSummary(next, rawEnqueue);
       }
       // The dialogue never waits on the summariser: a queued turn goes now; the summariser waits for quiet.
       if (context.responseQueued) flushQueuedResponse(next, rawEnqueue);
@@ -904,7 +900,7 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
   }
 }
 
-function applyTranscript(context: SessionContext, itemId: string, text: string, source: TranscriptEvent['source'], rawEnqueue: unknown, _self: unknown): void {
+function applyTranscript(context: SessionContext, itemId: string, text: string, source: TranscriptEvent['source'], rawEnqueue: unknown): void {
   const enqueue = asEnqueue(rawEnqueue);
   if (!findTurn(context.mirror, itemId)) return;
   const mirror = updateTurn(context.mirror, itemId, { text, textState: source === 'inaudible' ? 'inaudible' : 'final' });
@@ -927,7 +923,7 @@ export function summariserState(self: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v ?? 'none');
 }
 
-function startSummary(context: SessionContext, rawEnqueue: unknown, _self: unknown, _reason: 'manual' | 'trigger'): void {
+function startSummary(context: SessionContext, rawEnqueue: unknown): void {
   const enqueue = asEnqueue(rawEnqueue);
   enqueue.sendTo('summariser', {
     type: 'SUMMARISE',
