@@ -4,7 +4,7 @@
 //
 //   online( connecting -> awaitingSession -> configuring -> live -> closing ) -> closed
 //   any fatal condition (401, close 4000, invalid key, quota, bad model, rejected config) -> failed
-import { assign, emit, enqueueActions, fromCallback, sendTo, setup, stopChild, type DoneActorEvent } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, sendTo, setup, type DoneActorEvent } from 'xstate';
 import { turnFromItem } from '../src/conversation/items.js';
 import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from '../src/conversation/mirror.js';
 import { usageCost } from '../src/conversation/costs.js';

@@ -8,7 +8,7 @@ import { openJournal, type JournalWriter } from '../adapters/journal-file.js';
 import { sessionMachine, summariserState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
-import { resolvePolicy } from './conversation/policy.js';
+import { isSummary, resolvePolicy } from './conversation/policy.js';
 import { buildSummaryMessages, summarySystemPrompt, transcriptOf } from './conversation/summary-prompt.js';
 import { contentText } from './conversation/items.js';
 import { buildSessionConfig } from './protocol/session-config.js';
@@ -18,8 +18,6 @@ import { AgentError, redact } from './errors.js';
 import type { AgentEventName, AgentEvents, AgentOptions, PolicyOptions, RealtimeAgent, SessionInfo, Turn } from './types.js';
 
 const BYTES_PER_MS = 48; // pcm16, 24 kHz, mono
-/** Summary items (`sum_<n>`) and session seeds (`seed_<n>`) are journaled as `summary` entries, never as turns. */
-const SUMMARY_ID = /^(sum|seed)_\d+$/;
 
 /** Events that only the audio plane or the caller needs: they never enter the session machine. */
 const PLANE_ONLY = new Set([
@@ -308,7 +306,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const journaled = new Set<string>();
   const inaudible = new Set<string>();
   const journalTurn = (t: Turn) => {
-    if (!journal || journaled.has(t.id) || t.summaryOf || SUMMARY_ID.test(t.id)) return;
+    // Summaries and seeds are journaled as `summary` entries, never as turns.
+    if (!journal || journaled.has(t.id) || isSummary(t)) return;
     if (t.textState === 'pending') return;
     journaled.add(t.id);
     if (t.textState === 'inaudible') inaudible.add(t.id);
@@ -480,7 +479,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       }
       // Turns that never became final still belong in the journal: nothing is lost.
       safeJournal(() => {
-        for (const t of actor.getSnapshot().context.mirror) if (!journaled.has(t.id) && !SUMMARY_ID.test(t.id) && !t.summaryOf && journal) {
+        for (const t of actor.getSnapshot().context.mirror) if (!journaled.has(t.id) && !isSummary(t) && journal) {
           journaled.add(t.id);
           journal.write({ type: 'turn', id: t.id, role: t.role, kind: t.kind, text: t.text, textState: t.textState });
         }

@@ -40,8 +40,12 @@ export function validatePolicy(p: PolicyOptions): string[] {
   return out;
 }
 
-export function isSummary(t: Turn): boolean {
-  return t.summaryOf !== undefined || /^sum_\d+/.test(t.id);
+/** Summary items (`sum_<n>`) and session seeds (`seed_<n>`): the ids the engine gives them. */
+const SUMMARY_ID = /^(sum|seed)_\d+$/;
+
+/** A summary (or a session seed) rather than a turn: folded into the next summary, never journaled as a turn. */
+export function isSummary(t: Pick<Turn, 'id' | 'summaryOf'>): boolean {
+  return t.summaryOf !== undefined || SUMMARY_ID.test(t.id);
 }
 
 export interface FoldPlan {
