@@ -47,3 +47,31 @@ export function classifyServerError(code: string | null | undefined, message = '
   if (BENIGN_MESSAGES.some((re) => re.test(message))) return { class: 'benign', handling: 'known noise', code: c };
   return { class: 'recoverable', handling: 'reported; the session goes on', code: c };
 }
+
+/** The error codes the service uses for an item that does not exist (captured), plus older spellings. */
+const MISSING_ITEM_CODES = new Set(['item_retrieve_invalid_item_id', 'item_delete_invalid_item_id', 'item_truncate_invalid_item_id', 'item_not_found']);
+
+/** Is this error "that item does not exist"? (a delete of such an item counts as done). Keyed on codes. */
+export function isMissingItemError(code: string | null | undefined): boolean {
+  return typeof code === 'string' && MISSING_ITEM_CODES.has(code);
+}
+
+export type CloseRule =
+  | { class: 'fatal'; agentCode: AgentErrorCode; message: string }
+  | { class: 'expired' }
+  | { class: 'drop' };
+
+/**
+ * What a server close means. The service closes with 3000 (authentication) or 4000 (request shape:
+ * wrong dialect, bad or missing model) and the reason `<error.type>.<error.code>`; 1001 when the session
+ * expired. Everything else is a drop the engine may reconnect after. The one place closes are classified.
+ */
+export function classifyClose(code: number, reason: string): CloseRule {
+  const serverCode = reason.includes('.') ? reason.slice(reason.lastIndexOf('.') + 1) : reason;
+  const rule = serverCode && Object.hasOwn(SERVER_ERROR_RULES, serverCode) ? SERVER_ERROR_RULES[serverCode] : undefined;
+  if (rule?.class === 'fatal') return { class: 'fatal', agentCode: rule.agentCode!, message: `${rule.fix} (server closed the session: ${code} ${reason})` };
+  if (code === 3000) return { class: 'fatal', agentCode: 'bad_api_key', message: `the server refused the credentials (close 3000 ${reason || 'no reason'}): check OPENAI_API_KEY (or --api-key)` };
+  if (code === 4000) return { class: 'fatal', agentCode: 'wrong_dialect', message: `the server rejected the request shape (close 4000 ${reason || 'no reason'}): use --dialect ga and a realtime model (--model)` };
+  if (code === 1001) return { class: 'expired' };
+  return { class: 'drop' };
+}
