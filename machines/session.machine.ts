@@ -61,6 +61,10 @@ export interface SessionInput {
   stableAfterMs?: number;
   /** A response with no response.done after this long is treated as ended (default 5 min). */
   responseTimeoutMs?: number;
+  /** Resume: what the first session is seeded with (the store's summary and uncovered turns). */
+  seed?: { id: string; text: string; covers: string[] };
+  /** Resume: first connection generation (> 0 continues, so seed_<g> ids stay unique in the store). */
+  firstGeneration?: number;
 }
 
 /** What a new session is seeded with after a reconnect or rollover. */
@@ -436,14 +440,14 @@ export const sessionMachine = setup({
     configEventId: null,
     summarising: false,
     error: null,
-    generation: 0,
+    generation: input.firstGeneration ?? 0,
     hasBeenLive: false,
     openedOnce: false,
     reconnectAttempt: 0,
     reconnectReason: null,
     rolloverPending: false,
     rolloverForced: false,
-    seed: null,
+    seed: input.seed ? { ...input.seed, eventId: null } : null,
     reconnectDelayMs: 0,
   }),
   entry: 'spawnSummariser',

@@ -4,7 +4,11 @@
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import { RealtimeSocket, OPENAI_REALTIME_URL, safeUrl } from '../adapters/realtime-socket.js';
 import { createChatSummariser } from '../adapters/summary-llm.js';
-import { openJournal, type JournalWriter } from '../adapters/journal-file.js';
+import { JsonlStore } from '../adapters/journal-file.js';
+import { ConversationWriter } from './store/writer.js';
+import { newConversationId } from './store/open.js';
+import type { JournalEntry } from './conversation/journal.js';
+import { dirname } from 'node:path';
 import { sessionMachine, summariserState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
@@ -91,7 +95,28 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   }
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
-  const journal: JournalWriter | null = options.journal ? openJournal(options.journal, secrets) : null;
+  // ---- the conversation store (the journal): entries are queued here and written off the event loop.
+  const conv = options.conversation ?? null;
+  const conversationId = conv?.id ?? (options.journal ? newConversationId() : null);
+  let writer: ConversationWriter | null = null;
+  if (conv || options.journal) {
+    let store = conv?.store;
+    if (!store) {
+      const jsonl = new JsonlStore(dirname(options.journal as string));
+      jsonl.createSync(conversationId!, options.journal as string);
+      store = jsonl;
+    }
+    writer = new ConversationWriter(store, conversationId!, {
+      holder: conv?.holder,
+      secrets,
+      spillPath: options.storeSpillPath ?? (conv?.location ? `${conv.location}.unwritten` : options.journal ? `${options.journal}.unwritten` : undefined),
+      onWarn: (message, code) => fire('error', new AgentError(code, message, code === 'lease_lost')),
+      log,
+    });
+  }
+  const journalPath = conv ? conv.location : options.journal || null;
+  const journal: { path: string | null; write(e: JournalEntry): void } | null = writer ? { path: journalPath, write: (e) => writer!.write(e) } : null;
+  journal?.write({ type: 'conversation', id: conversationId!, ...(conv?.plan ? { resumed: true } : {}), ...(conv ? { holder: conv.holder } : {}) });
   const listeners = new Map<AgentEventName, Set<(p: unknown) => void>>();
   const fire = <K extends AgentEventName>(name: K, payload: AgentEvents[K]) => {
     const set = listeners.get(name);
@@ -299,11 +324,14 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       },
       rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
       responseTimeoutMs: options.responseTimeoutMs,
+      // Resume: the store's latest summary and the turns it does not cover seed the first session.
+      ...(conv?.plan ? { seed: conv.plan.seed ?? undefined, firstGeneration: conv.plan.firstGeneration, firstSummaryNumber: conv.plan.firstSummaryNumber } : {}),
     },
   });
 
   // ---- events, journal ------------------------------------------------------------------------
   const journaled = new Set<string>();
+  let costJournaled = 0;
   const inaudible = new Set<string>();
   const journalTurn = (t: Turn) => {
     // Summaries and seeds are journaled as `summary` entries, never as turns.
@@ -343,6 +371,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         fire('transcript', e.transcript);
         break;
       case 'window':
+        safeJournal(() => journal?.write({ type: 'usage', responseId: e.window.responseId, tokens: e.window.tokens, usd: e.window.costUsd - costJournaled }));
+        costJournaled = e.window.costUsd;
         fire('window', e.window);
         break;
       case 'summary.inserted':
@@ -442,8 +472,10 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const agent: RealtimeAgent = {
     actor,
     journalPath: journal?.path ?? null,
+    conversationId,
     start() {
       if (started) return started;
+      conv?.keepLease((message) => fire('error', new AgentError('lease_lost', `${message}: this instance stops writing it`, true)), log);
       started = new Promise<SessionInfo>((resolve, reject) => {
         const sub = actor.subscribe((snap) => {
           if (snap.matches({ online: 'live' })) {
@@ -486,6 +518,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         journal?.write({ type: 'end', reason: actor.getSnapshot().context.error?.code ?? 'stopped' });
       });
       actor.stop();
+      // Everything queued reaches the store (or the spill file, said in a warning) before stop() resolves.
+      await writer?.close(options.storeCloseTimeoutMs);
+      await conv?.close();
     },
     sendText(text) {
       if (live && held.length === 0) actor.send({ type: 'USER.TEXT', text });
@@ -519,7 +554,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         const sum = summariserState(actor);
         return !s.context.responseActive && !s.context.responseQueued && (sum === 'idle' || sum === 'cooldown');
       };
-      if (isIdle()) return Promise.resolve();
+      // Idle also means the store has what was said (unless it is down: then the conversation goes on).
+      const stored = () => writer?.drained() ?? Promise.resolve();
+      if (isIdle()) return stored();
       return new Promise<void>((resolve) => {
         const sub = actor.subscribe(() => {
           if (isIdle()) {
@@ -535,7 +572,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
             resolve();
           }
         }, 20);
-      });
+      }).then(stored);
     },
     on(event, handler) {
       let set = listeners.get(event);

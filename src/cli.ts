@@ -20,6 +20,8 @@ import { TerminalView } from './cli/view.js';
 import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
 import { nextResponseDone } from './cli/wait.js';
 import { startInspector, startStatelyBridge, startTrace } from '../adapters/inspector.js';
+import { isPostgresUrl, openConversation, type OpenedConversation } from './store/open.js';
+import { listConversations } from './cli/conversations.js';
 
 const NAME = 'realtime-agent';
 /** SIGINT/SIGTERM must end the process within 2 s even if a device or the socket hangs. */
@@ -57,6 +59,16 @@ function persistentInspectorToken(): string {
   return token;
 }
 
+/** The password of a postgres:// store URL: a secret like the API key. */
+function storePassword(store: string | undefined): string | undefined {
+  if (!store || !isPostgresUrl(store)) return undefined;
+  try {
+    return decodeURIComponent(new URL(store).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function defaultJournal(): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
   return join('.rtc', `journal-${stamp}.jsonl`);
@@ -72,12 +84,13 @@ class Run {
   private view: TerminalView | null = null;
   private json: JsonOutput | null = null;
   private inspectors: { close(): Promise<void> }[] = [];
+  private conversation: OpenedConversation | null = null;
   private stopping = false;
   private failWith: ((e: unknown) => void) | null = null;
   readonly failed: Promise<never>;
 
   constructor(private readonly o: CliOptions) {
-    this.secrets = [o.apiKey, o.azureApiKey, o.summaryApiKey].filter((s): s is string => !!s);
+    this.secrets = [o.apiKey, o.azureApiKey, o.summaryApiKey, storePassword(o.store)].filter((s): s is string => !!s);
     this.failed = new Promise<never>((_, reject) => (this.failWith = reject));
     this.failed.catch(() => undefined);
   }
@@ -111,11 +124,26 @@ class Run {
       ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo of the seed notebook: audio turns with transcript hints, preset seed-demo, summaries in French' }
       : await chooseIo(o);
     const pacing = o.emulatorPacing ?? (io.output.kind === 'speaker' ? 'realtime' : 'fast');
-    this.backend = await openBackend(o, pacing, o.demo ? { script: NOTEBOOK_REPLIES } : {});
-    this.secrets.push(...this.backend.secrets);
 
-    const journal = o.noJournal ? false : (o.journal ?? defaultJournal());
+    // The conversation (store, id, lease) comes first: a conversation another instance holds is
+    // refused before anything else starts.
+    const pg = o.store !== undefined && isPostgresUrl(o.store);
+    const journal = o.noJournal || pg ? false : (o.journal ?? defaultJournal());
     if (journal) mkdirSync(dirname(journal), { recursive: true });
+    if (!o.noJournal) {
+      this.conversation = await openConversation({
+        store: o.store ?? (journal ? dirname(journal) : '.rtc'),
+        resume: o.resume,
+        file: journal || undefined,
+        leaseTtlMs: o.leaseTtlS * 1000,
+      });
+    }
+    const conv = this.conversation;
+
+    // A resumed conversation's old item ids must not come back: the built-in emulator gets a fresh seed.
+    const emulatorExtra = o.demo ? { script: NOTEBOOK_REPLIES } : o.resume ? { seed: randomBytes(4).readUInt32LE(0) } : {};
+    this.backend = await openBackend(o, pacing, emulatorExtra);
+    this.secrets.push(...this.backend.secrets);
     const preset = o.demo || o.preset === 'seed-demo' ? 'seedDemo' : 'default';
     const agentOptions: AgentOptions = {
       connection: this.backend.connection,
@@ -137,6 +165,7 @@ class Run {
       },
       summariser: this.backend.summariser,
       journal,
+      ...(conv ? { conversation: conv } : {}),
       reconnect: o.reconnectAttempts === 0 ? false : { maxAttempts: o.reconnectAttempts },
       rolloverMarginMs: o.rolloverMarginS * 1000,
       log: this.debug,
@@ -145,9 +174,11 @@ class Run {
     const banner = [
       `${NAME} ${version()} · ${this.backend.banner}`,
       `${io.note}`,
-      journal ? `journal: ${journal}` : 'journal: off',
-    ];
+      conv ? `${conv.plan ? 'resuming' : 'conversation'} ${conv.id}${conv.plan ? ` (${conv.plan.summaries.length} summaries, ${conv.plan.turns.length} verbatim turns in the seed)` : ''}` : '',
+      conv ? (conv.location ? `journal: ${conv.location}` : `store: ${conv.store.label}`) : 'journal: off',
+    ].filter(Boolean);
     for (const l of banner) this.info(l);
+    if (conv) this.json?.emit('conversation', { id: conv.id, resumed: !!conv.plan, store: conv.store.kind, location: conv.location ?? conv.store.label });
 
     const agent = createRealtimeAgent(agentOptions);
     this.agent = agent;
@@ -263,6 +294,8 @@ class Run {
     await step('microphone', () => this.mic?.stop());
     await step('output', () => this.output?.close());
     await step('agent', () => this.agent?.stop());
+    // Without an agent (it failed to start) the conversation's lease is released here.
+    if (!this.agent) await step('conversation', () => this.conversation?.close());
     for (const i of this.inspectors) await step('inspector', () => i.close());
     await step('emulator', () => this.backend?.emulator?.close());
     this.view?.close();
@@ -279,6 +312,9 @@ class Run {
 
 async function main(argv: string[]): Promise<number> {
   let o: CliOptions;
+  // `realtime-agent conversations [...]` (or --list-conversations) lists the store instead of running.
+  const listing = argv[0] === 'conversations' || argv.includes('--list-conversations');
+  if (listing) argv = argv.filter((a, i) => !(i === 0 && a === 'conversations') && a !== '--list-conversations');
   try {
     o = parseArgs(argv);
   } catch (e) {
@@ -291,6 +327,15 @@ async function main(argv: string[]): Promise<number> {
   if (o.help) {
     process.stdout.write(helpText(version()));
     return 0;
+  }
+  if (listing) {
+    try {
+      await listConversations(o, process.stdout);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`${NAME}: ${redact(e instanceof Error ? e.message : String(e), [storePassword(o.store)]).split('\n')[0]}\n`);
+      return 1;
+    }
   }
   if (o.version) {
     process.stdout.write(`${version()}\n`);

@@ -16,7 +16,10 @@ export type AgentErrorCode =
   | 'summariser_failed'
   | 'device_missing'
   | 'bad_input'
-  | 'journal_failed';
+  | 'journal_failed'
+  | 'store_unavailable'
+  | 'conversation_busy'
+  | 'lease_lost';
 
 export class AgentError extends Error {
   override readonly name = 'AgentError';

@@ -116,8 +116,18 @@ export interface AgentOptions {
   keepaliveMs?: number;
   /** A response with no `response.done` after this long is treated as ended, with a warning (default 5 min). */
   responseTimeoutMs?: number;
-  /** JSONL journal path; false disables it. */
+  /** JSONL journal path; false disables it. Ignored when `conversation` is given (the store is the journal). */
   journal?: string | false;
+  /**
+   * A conversation opened with openConversation(): its store (JSONL directory or PostgreSQL) receives
+   * the journal, its lease is renewed while the agent runs, and a resumed one seeds the first session.
+   * The agent closes it in stop().
+   */
+  conversation?: import('./store/open.js').OpenedConversation;
+  /** Where journal entries go that the store could not take (default: next to the journal file). */
+  storeSpillPath?: string;
+  /** stop() waits this long for a store that is down before spilling what is left (default 5000 ms). */
+  storeCloseTimeoutMs?: number;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
   log?: (line: string) => void;
 }
@@ -206,4 +216,6 @@ export interface RealtimeAgent {
   /** The root XState actor (for the inspector). */
   readonly actor: AnyActorRef;
   readonly journalPath: string | null;
+  /** The conversation's id in the store (null without a journal or store). */
+  readonly conversationId: string | null;
 }

@@ -43,6 +43,11 @@ export interface CliOptions {
   summaryLanguage?: string;
   journal?: string;
   noJournal: boolean;
+  /** Conversation store: a directory of JSONL journals or a postgres:// URL. */
+  store?: string;
+  /** Resume a stored conversation: its id, or a journal file. */
+  resume?: string;
+  leaseTtlS: number;
   instructions?: string;
   voice?: string;
   transcriptionModel?: string;
@@ -104,6 +109,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '.rtc/journal-<time>.jsonl', group: 'Context policy',
     help: 'append every turn, summary and deletion to this JSONL file' },
   { flag: 'no-journal', key: 'noJournal', kind: 'bool', def: 'off', group: 'Context policy', help: 'keep no journal' },
+  { flag: 'store', key: 'store', kind: 'string', arg: 'DIR|postgres://…', env: 'RTC_STORE', def: 'the journal directory (.rtc)', group: 'Context policy',
+    help: 'conversation store: a directory of JSONL journals, or PostgreSQL shared by many instances (?schema=NAME)' },
+  { flag: 'resume', key: 'resume', kind: 'string', arg: 'ID|FILE', def: 'off', group: 'Context policy',
+    help: 'continue a stored conversation (an id from `realtime-agent conversations`, or a journal file)' },
+  { flag: 'lease-ttl', key: 'leaseTtlS', kind: 'int', arg: 'SECONDS', def: '30', group: 'Context policy',
+    help: 'the conversation lease lasts this long (renewed every third); another instance may resume it once it expires' },
   { flag: 'instructions', key: 'instructions', kind: 'string', arg: 'TEXT', def: "the server's", group: 'Session',
     help: 'system instructions for the realtime model' },
   { flag: 'voice', key: 'voice', kind: 'string', arg: 'NAME', def: "the server's", group: 'Session', help: 'output voice (e.g. marin)' },
@@ -204,6 +215,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     summaryModel: 'gpt-4o-mini',
     preset: 'default',
     noJournal: false,
+    leaseTtlS: 30,
     halfDuplex: false,
     headphones: false,
     json: false,
@@ -244,6 +256,15 @@ function validate(o: CliOptions, src: (k: keyof CliOptions) => string): void {
   }
   if (o.halfDuplex && o.headphones) throw new UsageError('--half-duplex and --headphones exclude each other: pick one');
   if (o.journal !== undefined && o.noJournal) throw new UsageError('--journal and --no-journal exclude each other: pick one');
+  if ((o.store !== undefined || o.resume !== undefined) && o.noJournal) throw new UsageError(`${o.store !== undefined ? src('store') : '--resume'} needs a journal: drop --no-journal`);
+  if (o.store !== undefined && /^postgres(ql)?:\/\//i.test(o.store) && o.journal !== undefined) {
+    throw new UsageError('--journal and --store postgres://… exclude each other: the store is the journal; pick one');
+  }
+  if (o.store !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(o.store) && !/^postgres(ql)?:\/\//i.test(o.store)) {
+    throw new UsageError(`${src('store')} must be a directory or a postgres:// URL, got "${o.store.split('://')[0]}://…"`);
+  }
+  if (o.leaseTtlS < 1) throw new UsageError('--lease-ttl must be at least 1 second');
+  if (o.resume !== undefined && o.demo) throw new UsageError('--demo runs a fixed script: drop --resume');
   if (o.url !== undefined && !/^wss?:\/\//.test(o.url)) {
     throw new UsageError(`${src('url')} must start with ws:// or wss://, got "${o.url}"`);
   }
@@ -288,6 +309,7 @@ export function helpText(version: string): string {
     `realtime-agent ${version}: a speech-to-speech agent that keeps its context window healthy`,
     '',
     'Usage: realtime-agent [options]',
+    '       realtime-agent conversations [--store DIR|postgres://…] [--json]   (list stored conversations)',
     '       npm start                       (= realtime-agent --demo)',
     '',
     'With no API key and no --url the built-in emulator answers (synthetic replies, no network).',

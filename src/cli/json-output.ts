@@ -3,7 +3,7 @@
 import type { AgentError } from '../errors.js';
 import type { RealtimeAgent, SessionInfo } from '../types.js';
 
-export type JsonType = 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'reconnect' | 'inspector' | 'error';
+export type JsonType = 'conversation' | 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'reconnect' | 'inspector' | 'error';
 
 export class JsonOutput {
   private readonly seen = new WeakSet<object>();

@@ -3,6 +3,10 @@
 import { redact } from '../errors.js';
 
 export type JournalEntry =
+  /** First line of a conversation's journal, and again at each resume (`resumed: true`). */
+  | { type: 'conversation'; id: string; resumed?: boolean; holder?: string }
+  /** One in-band response's usage: window tokens and its cost in USD (the listing sums these). */
+  | { type: 'usage'; responseId: string; tokens: number; usd: number }
   | { type: 'session'; sessionId: string; model: string; url: string; dialect: string; expiresAt: number | null }
   | {
       type: 'turn';

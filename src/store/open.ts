@@ -1,0 +1,144 @@
+// Opening a conversation before the agent starts: pick the store (a directory = JSONL journals, a
+// postgres:// URL = PostgreSQL), run its migration, create a new conversation or load one to resume
+// (by id, or from a journal file), and take the lease that keeps two instances from writing one
+// conversation. The result feeds createRealtimeAgent({ conversation }).
+import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { JsonlStore } from '../../adapters/journal-file.js';
+import { PostgresStore } from '../../adapters/store-postgres.js';
+import { AgentError } from '../errors.js';
+import { planResume, type ResumePlan } from './resume.js';
+import type { ConversationStore } from './types.js';
+
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+export interface OpenConversationOptions {
+  /** A store, a postgres:// URL, or a directory of JSONL journals (default `.rtc`). */
+  store?: ConversationStore | string;
+  /** Resume this conversation: its id in the store, or a JSONL journal file. */
+  resume?: string;
+  /** Id for a new conversation (default: a fresh `conv_…`). */
+  conversationId?: string;
+  /** JSONL only: the file a new conversation is written to (default <dir>/<id>.jsonl). */
+  file?: string;
+  /** Lease length; renewed every third of it (default 30 s). */
+  leaseTtlMs?: number;
+  /** Lease holder name (default host:pid:random). */
+  holder?: string;
+}
+
+export interface OpenedConversation {
+  readonly id: string;
+  readonly store: ConversationStore;
+  readonly holder: string;
+  readonly leaseTtlMs: number;
+  /** Set when resuming: the seed and the numbers to continue from. */
+  readonly plan: ResumePlan | null;
+  /** JSONL: the journal file. */
+  readonly location: string | null;
+  /** Renews the lease until close(); onLost when another instance took it (or it cannot be renewed in time). */
+  keepLease(onLost: (message: string) => void, log?: (line: string) => void): void;
+  /** Stops renewing, releases the lease, closes the store. */
+  close(): Promise<void>;
+}
+
+export function newConversationId(): string {
+  return `conv_${randomBytes(8).toString('hex')}`;
+}
+
+export function isPostgresUrl(s: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(s);
+}
+
+/** A store from its spec: postgres:// URL or a directory. */
+export function storeFromSpec(spec: string): ConversationStore {
+  return isPostgresUrl(spec) ? new PostgresStore({ url: spec }) : new JsonlStore(spec);
+}
+
+function oneLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}
+
+export async function openConversation(o: OpenConversationOptions = {}): Promise<OpenedConversation> {
+  const resumeFile = o.resume !== undefined && !isPostgresUrl(o.resume) && existsSync(o.resume) && statSync(o.resume).isFile() ? o.resume : null;
+  let store: ConversationStore;
+  if (typeof o.store === 'object') store = o.store;
+  else if (resumeFile && (o.store === undefined || !isPostgresUrl(o.store))) store = new JsonlStore(dirname(resumeFile));
+  else if (resumeFile) throw new AgentError('bad_input', `--resume ${resumeFile} is a journal file: resume it without --store postgres://, or give a conversation id from that store`, true);
+  else store = storeFromSpec(o.store ?? '.rtc');
+
+  try {
+    await store.open();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${oneLine(e)}; start it (see README "Conversation store") or use a journal directory`, true);
+  }
+  const fail = async (e: AgentError): Promise<never> => {
+    await store.close().catch(() => undefined);
+    throw e;
+  };
+
+  const holder = o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const ttl = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  let id: string;
+  let plan: ResumePlan | null = null;
+  try {
+    if (o.resume !== undefined) {
+      id = resumeFile && store instanceof JsonlStore ? store.adopt(resumeFile) : o.resume;
+      if (!(await store.exists(id))) {
+        return await fail(new AgentError('bad_input', `no conversation ${id} in ${store.label}: list them with \`realtime-agent conversations\``, true));
+      }
+    } else {
+      id = o.conversationId ?? newConversationId();
+      if (await store.exists(id)) return await fail(new AgentError('bad_input', `conversation ${id} already exists in ${store.label}: resume it instead`, true));
+      await store.create(id, { file: o.file ?? (store instanceof JsonlStore ? join(store.dir, `${id}.jsonl`) : undefined) });
+    }
+    const refused = await store.acquire(id, holder, ttl);
+    if (refused) {
+      return await fail(new AgentError('conversation_busy', `conversation ${id} is held by another live instance (${refused.holder}) until ${refused.expiresAt}: stop that instance or wait for its lease to expire`, true));
+    }
+    if (o.resume !== undefined) plan = planResume(await store.read(id));
+  } catch (e) {
+    if (e instanceof AgentError) throw e;
+    return fail(new AgentError('store_unavailable', `conversation store ${store.label}: ${oneLine(e)}`, true));
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  return {
+    id,
+    store,
+    holder,
+    leaseTtlMs: ttl,
+    plan,
+    location: store instanceof JsonlStore ? (store.pathOf(id) ?? null) : null,
+    keepLease(onLost, log) {
+      let lastOk = Date.now();
+      timer = setInterval(() => {
+        store.renew(id, holder, ttl).then(
+          (ok) => {
+            if (closed) return;
+            if (ok) lastOk = Date.now();
+            else {
+              clearInterval(timer!);
+              onLost(`another instance took over conversation ${id}`);
+            }
+          },
+          (e: unknown) => {
+            // The store is down: nobody else can take the lease meanwhile (it lives in that store).
+            log?.(`lease renewal failed (${oneLine(e)}); last renewed ${Date.now() - lastOk} ms ago`);
+          },
+        );
+      }, Math.max(50, Math.floor(ttl / 3)));
+      timer.unref();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      await store.release(id, holder).catch(() => undefined);
+      await store.close().catch(() => undefined);
+    },
+  };
+}
