@@ -40,6 +40,7 @@ export class ConversationWriter {
   private down = false;
   private leaseLost = false;
   private spilled = 0;
+  private overflowSaid = false;
   private waiters: (() => void)[] = [];
   /** Entries the store acknowledged (for tests and benchmarks). */
   written = 0;
@@ -72,7 +73,11 @@ export class ConversationWriter {
     const usd = entry.type === 'usage' && typeof entry.usd === 'number' ? entry.usd : undefined;
     this.queue.push({ key, t, type: entry.type, json, usd });
     const max = this.o.maxBuffered ?? 10_000;
-    if (this.queue.length > max) this.spill(this.queue.splice(0, this.queue.length - max), 'the store buffer is full');
+    if (this.queue.length > max) {
+      // Said once per outage (the first overflow); the total is said again at close.
+      this.spill(this.queue.splice(0, this.queue.length - max), `the store buffer of ${max} entries is full: the oldest go to the spill file until the store is back`, !this.overflowSaid);
+      this.overflowSaid = true;
+    }
     this.schedule();
   }
 
@@ -102,13 +107,14 @@ export class ConversationWriter {
       this.retryMs = this.o.retryMinMs ?? 200;
       if (this.down) {
         this.down = false;
+        this.overflowSaid = false;
         this.o.log?.(`store ${this.store.label} is back: buffered entries written`);
       }
     } catch (e) {
       if (e instanceof LeaseLostError) {
         this.leaseLost = true;
         const lost = this.queue.splice(0);
-        this.spill(lost, 'another instance holds the conversation now');
+        this.spill(lost, 'another instance holds the conversation now', true);
         this.o.onWarn(`lost the lease on conversation ${this.conversationId}: ${e.message}`, 'lease_lost');
       } else {
         if (!this.down) {
@@ -164,11 +170,17 @@ export class ConversationWriter {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const rest = this.queue.splice(0);
-    if (rest.length) this.spill(rest, `the store ${this.store.label} did not come back before the end`);
+    const before = this.spilled;
+    if (rest.length) this.spill(rest, `the store ${this.store.label} did not come back before the end`, false);
+    if (this.spilled > 0) {
+      const where = this.o.spillPath ? `saved to ${this.o.spillPath}` : 'lost (no spill file was set)';
+      this.o.onWarn(`${this.spilled} journal entries in all could not be written to the store${rest.length ? ` (${countKinds(rest)} at the end, ${before} earlier)` : ''}: ${where}`, 'store_unavailable');
+    }
     return this.spilled;
   }
 
-  private spill(entries: PendingEntry[], why: string): void {
+  /** Entries the store cannot take go to the spill file (said when `announce`, and always on failure). */
+  private spill(entries: PendingEntry[], why: string, announce: boolean): void {
     if (entries.length === 0) return;
     this.spilled += entries.length;
     const kinds = countKinds(entries);
@@ -176,7 +188,7 @@ export class ConversationWriter {
       try {
         mkdirSync(dirname(this.o.spillPath), { recursive: true });
         appendFileSync(this.o.spillPath, entries.map((e) => e.json + '\n').join(''), { mode: 0o600 });
-        this.o.onWarn(`${entries.length} journal entries (${kinds}) could not be written to the store (${why}); saved to ${this.o.spillPath}`, 'store_unavailable');
+        if (announce) this.o.onWarn(`${why}; ${entries.length} journal entries (${kinds}) so far saved to ${this.o.spillPath}`, 'store_unavailable');
         return;
       } catch (e) {
         this.o.onWarn(`${entries.length} journal entries (${kinds}) could not be written to the store (${why}) nor to ${this.o.spillPath} (${oneLine(e)}): they are lost`, 'store_unavailable');
