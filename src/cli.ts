@@ -178,7 +178,6 @@ class Run {
       conv ? (conv.location ? `journal: ${conv.location}` : `store: ${conv.store.label}`) : 'journal: off',
     ].filter(Boolean);
     for (const l of banner) this.info(l);
-    if (conv) this.json?.emit('conversation', { id: conv.id, resumed: !!conv.plan, store: conv.store.kind, location: conv.location ?? conv.store.label });
 
     const agent = createRealtimeAgent(agentOptions);
     this.agent = agent;
@@ -194,7 +193,12 @@ class Run {
     await this.startInspection(agent, agentOptions);
 
     const info = await Promise.race([agent.start(), this.failed]);
-    this.json?.session(info, { backend: this.backend.kind, input: describe(io.input), output: describe(io.output) });
+    this.json?.session(info, {
+      backend: this.backend.kind,
+      input: describe(io.input),
+      output: describe(io.output),
+      ...(conv ? { conversation: conv.id, resumed: !!conv.plan, store: conv.store.kind } : {}),
+    });
     this.debug(`session ${info.id} model ${info.model} dialect ${info.dialect}`);
 
     await Promise.race([this.runMode(agent, io), this.failed]);

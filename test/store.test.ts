@@ -47,7 +47,7 @@ function contract(name: string, make: () => Promise<{ store: ConversationStore; 
       await store.append('c1', a); // the answer to the first try was lost: the same batch again
       await store.append('c1', b);
       const lines = await store.read('c1');
-      expect(lines.map((l) => (l as { k: string }).k)).toEqual([...a, ...b].map((e) => e.key));
+      expect(lines.map((l) => (l as unknown as { k: string }).k)).toEqual([...a, ...b].map((e) => e.key));
       const tool = lines.find((l) => l.type === 'tool_call') as StoredLine & { args: unknown };
       expect(tool.args).toEqual({ q: 1 });
     });

@@ -3,7 +3,7 @@
 import type { AgentError } from '../errors.js';
 import type { RealtimeAgent, SessionInfo } from '../types.js';
 
-export type JsonType = 'conversation' | 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'reconnect' | 'inspector' | 'error';
+export type JsonType = 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'reconnect' | 'inspector' | 'error';
 
 export class JsonOutput {
   private readonly seen = new WeakSet<object>();
@@ -16,7 +16,7 @@ export class JsonOutput {
     this.out.write(this.redact(JSON.stringify({ type, ...payload })) + '\n');
   }
 
-  session(info: SessionInfo, extra: { backend: string; input: string; output: string }): void {
+  session(info: SessionInfo, extra: { backend: string; input: string; output: string; conversation?: string; resumed?: boolean; store?: string }): void {
     this.emit('session', { ...info, url: stripQuery(info.url), ...extra });
   }
 

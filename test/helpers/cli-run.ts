@@ -30,7 +30,7 @@ export function cliCommand(): string[] {
 /** The environment minus every variable the CLI reads, so the host's settings never leak into a test. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'REALTIME_URL', 'AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'NO_COLOR', 'FORCE_COLOR']) {
+  for (const k of ['OPENAI_API_KEY', 'RTC_STORE', 'OPENAI_BASE_URL', 'REALTIME_URL', 'AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'NO_COLOR', 'FORCE_COLOR']) {
     delete env[k];
   }
   return { ...env, ...extra };
