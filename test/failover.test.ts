@@ -17,7 +17,7 @@ import { PostgresStore } from '../adapters/store-postgres.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import type { StoredLine } from '../src/store/types.js';
 import { cleanEnv, runCli, spawnCli, type CliProcess } from './helpers/cli-run.js';
-import { dropSchema, pgUrlWithFreshSchema, probePg } from './helpers/pg.js';
+import { dropSchema, pgShared, pgUrlWithFreshSchema, probePg } from './helpers/pg.js';
 import { startWsProxy, type WsProxy } from './helpers/reliability-proxy.js';
 
 const pgMissing = await probePg();
@@ -48,8 +48,10 @@ describe.skipIf(!!pgMissing)(`failover between instances sharing PostgreSQL${pgM
   let holdDeletes = false;
   let heldDeletes = 0;
   const procs: CliProcess[] = [];
+  let release: () => void = () => undefined;
 
   beforeAll(async () => {
+    release = await pgShared(); // the fault test may not stop the server meanwhile
     ({ url, schema } = pgUrlWithFreshSchema('failover'));
     emu = await startEmulator({ apiKey: KEY, contextEcho: true, audioPacing: 'fast' });
     proxy = await startWsProxy(emu.url);
@@ -69,6 +71,7 @@ describe.skipIf(!!pgMissing)(`failover between instances sharing PostgreSQL${pgM
     await proxy?.close();
     await emu?.close();
     if (schema) await dropSchema(schema);
+    release();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import { PostgresStore } from '../adapters/store-postgres.js';
 import { planResume } from '../src/store/resume.js';
 import { ConversationWriter } from '../src/store/writer.js';
 import { LeaseLostError, type ConversationStore, type PendingEntry, type StoredLine } from '../src/store/types.js';
-import { dropSchema, pgUrlWithFreshSchema, probePg } from './helpers/pg.js';
+import { dropSchema, pgShared, pgUrlWithFreshSchema, probePg } from './helpers/pg.js';
 
 const pgMissing = await probePg();
 if (pgMissing) process.stderr.write(`store.test: PostgreSQL tests skipped: ${pgMissing}\n`);
@@ -107,8 +107,16 @@ contract(
 contract(
   'PostgreSQL',
   async () => {
+    const release = await pgShared(); // the fault test may not stop the server meanwhile
     const { url, schema } = pgUrlWithFreshSchema('contract');
-    return { store: new PostgresStore({ url }), twin: () => new PostgresStore({ url }), cleanup: () => dropSchema(schema) };
+    return {
+      store: new PostgresStore({ url }),
+      twin: () => new PostgresStore({ url }),
+      cleanup: async () => {
+        await dropSchema(schema);
+        release();
+      },
+    };
   },
   pgMissing,
 );
