@@ -105,57 +105,46 @@ export class PostgresStore implements ConversationStore {
 
   async append(id: string, entries: readonly PendingEntry[], holder?: string): Promise<void> {
     if (entries.length === 0) return;
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const row = await c.query<{ holder: string | null; live: boolean }>(
-        `SELECT holder, coalesce(lease_until > now(), false) AS live FROM ${this.t('conversations')} WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
-      if (!row.rows[0]) throw new Error(`no conversation ${id} in the store`);
-      const h = row.rows[0];
-      if (holder && h.holder && h.holder !== holder) throw new LeaseLostError(`instance ${h.holder} holds it${h.live ? '' : ' (expired)'}`);
-      const keys: string[] = [];
-      const ats: string[] = [];
-      const types: string[] = [];
-      const items: (string | null)[] = [];
-      const bodies: string[] = [];
-      for (const e of entries) {
-        keys.push(e.key);
-        ats.push(e.t);
-        types.push(e.type);
-        const parsed = JSON.parse(e.json) as { id?: unknown };
-        items.push(typeof parsed.id === 'string' ? parsed.id : null);
-        bodies.push(e.json);
-      }
-      // One statement per batch; unnest keeps the order of the arrays, so seq follows write order.
-      const ins = await c.query<{ type: string; body: { usd?: number; id?: string } }>(
-        `INSERT INTO ${this.t('entries')} (conversation_id, key, at, type, item_id, body)
-         SELECT $1, k, a, ty, it, b::jsonb FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS x(k, a, ty, it, b, n)
-         ORDER BY n
-         ON CONFLICT (conversation_id, key) DO NOTHING
-         RETURNING type, body`,
-        [id, keys, ats, types, items, bodies],
-      );
-      let turns = 0;
-      let summaries = 0;
-      let usd = 0;
-      for (const r of ins.rows) {
-        if (r.type === 'turn') turns++;
-        if (r.type === 'summary') summaries++;
-        if (r.type === 'usage' && typeof r.body.usd === 'number') usd += r.body.usd;
-      }
-      await c.query(
-        `UPDATE ${this.t('conversations')} SET turns = turns + $2, summaries = summaries + $3, cost_usd = cost_usd + $4, last_at = greatest(last_at, $5::timestamptz) WHERE id = $1`,
-        [id, turns, summaries, usd, ats[ats.length - 1]],
-      );
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
+    const keys: string[] = [];
+    const ats: string[] = [];
+    const types: string[] = [];
+    const items: (string | null)[] = [];
+    const bodies: string[] = [];
+    for (const e of entries) {
+      keys.push(e.key);
+      ats.push(e.t);
+      types.push(e.type);
+      items.push(e.itemId ?? null);
+      bodies.push(e.json);
     }
+    // One statement, so one round trip and one implicit transaction: lock the conversation row, check
+    // the lease (fencing), insert the entries once each (unnest keeps their order, so seq follows write
+    // order), and keep the listing's counters from what was really inserted.
+    const t = this.t.bind(this);
+    const r = await this.pool.query<{ found: string; allowed: string; holder: string | null }>(
+      `WITH c AS (SELECT id, holder FROM ${t('conversations')} WHERE id = $1 FOR UPDATE),
+       ok AS (SELECT id FROM c WHERE $7::text IS NULL OR holder IS NULL OR holder = $7),
+       ins AS (
+         INSERT INTO ${t('entries')} (conversation_id, key, at, type, item_id, body)
+         SELECT ok.id, x.k, x.a, x.ty, x.it, x.b::jsonb
+         FROM ok, unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS x(k, a, ty, it, b, n)
+         ORDER BY x.n
+         ON CONFLICT (conversation_id, key) DO NOTHING
+         RETURNING type, (body->>'usd')::double precision AS usd),
+       upd AS (
+         UPDATE ${t('conversations')} SET
+           turns = turns + (SELECT count(*) FROM ins WHERE type = 'turn'),
+           summaries = summaries + (SELECT count(*) FROM ins WHERE type = 'summary'),
+           cost_usd = cost_usd + coalesce((SELECT sum(usd) FROM ins WHERE type = 'usage'), 0),
+           last_at = greatest(last_at, $8::timestamptz)
+         WHERE id IN (SELECT id FROM ok)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM c) AS found, (SELECT count(*) FROM upd) AS allowed, (SELECT holder FROM c) AS holder`,
+      [id, keys, ats, types, items, bodies, holder ?? null, ats[ats.length - 1]],
+    );
+    const row = r.rows[0];
+    if (Number(row.found) === 0) throw new Error(`no conversation ${id} in the store`);
+    if (Number(row.allowed) === 0) throw new LeaseLostError(`instance ${row.holder} holds it`);
   }
 
   async read(id: string): Promise<StoredLine[]> {

@@ -1,9 +1,9 @@
-// npm run bench [-- audio|concurrency|memory|cost|summariser ...] [--quick]   (--markdown: print the last table)
+// npm run bench [-- audio|concurrency|memory|cost|summariser|store ...] [--quick]   (--markdown: print the last table)
 // Runs the benchmarks (all by default), merges them into bench/results.json and prints the table.
 import { loadavg } from 'node:os';
 import { RESULTS_PATH, machine, markdownTable, printTable, saveResults, type BenchResult } from './lib/results.js';
 
-const ALL = ['audio', 'concurrency', 'memory', 'cost', 'summariser'] as const;
+const ALL = ['audio', 'concurrency', 'memory', 'cost', 'summariser', 'store'] as const;
 type Name = (typeof ALL)[number];
 
 async function runOne(name: Name, quick: boolean): Promise<BenchResult> {
@@ -27,6 +27,10 @@ async function runOne(name: Name, quick: boolean): Promise<BenchResult> {
     case 'cost': {
       const m = await import('./cost.js');
       return m.run({ minutes: quick ? 15 : 60, seed: 42 });
+    }
+    case 'store': {
+      const m = await import('./store.js');
+      return m.run(quick ? { sessions: 100, periodMs: 2_000, windowMs: 4_000 } : { sessions: 500, periodMs: 2_000, windowMs: 10_000 });
     }
     case 'summariser': {
       const m = await import('./summariser.js');

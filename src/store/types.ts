@@ -14,6 +14,8 @@ export interface PendingEntry {
   json: string;
   /** Cost in USD carried by a `usage` entry (kept as a column by stores that summarise). */
   usd?: number;
+  /** The item id the entry is about (turn, summary, delete...), for stores that index it. */
+  itemId?: string;
 }
 
 /** A stored line: a journal line (known kinds typed) or any other kind, kept as written. */

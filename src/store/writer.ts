@@ -71,7 +71,7 @@ export class ConversationWriter {
     const key = `${this.writerId}.${(++this.seq).toString(36)}`;
     const json = redact(JSON.stringify({ v: 1, t, k: key, ...entry }), this.o.secrets ?? []);
     const usd = entry.type === 'usage' && typeof entry.usd === 'number' ? entry.usd : undefined;
-    this.queue.push({ key, t, type: entry.type, json, usd });
+    this.queue.push({ key, t, type: entry.type, json, usd, itemId: typeof entry.id === 'string' ? entry.id : undefined });
     const max = this.o.maxBuffered ?? 10_000;
     if (this.queue.length > max) {
       // Said once per outage (the first overflow); the total is said again at close.
