@@ -1,5 +1,5 @@
 // The conversation store on PostgreSQL, for fleets: every instance shares it. Through `pg` (a pool of
-// a few connections). The schema is migrated at open() under an advisory lock, so instances starting
+// a few connections; appends of all the process's conversations are grouped into few statements). The schema is migrated at open() under an advisory lock, so instances starting
 // together never race. Entries are rows keyed by (conversation, entry key): a batch retried after an
 // unclear failure (the commit reached the server, the answer did not) is written once. Each append
 // runs in one transaction that locks the conversation row: it checks the lease (fencing: an instance
@@ -14,7 +14,7 @@ export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// URL; `?schema=NAME` picks the schema (default rtc). */
   url: string;
   schema?: string;
-  /** Pool size (default 3). */
+  /** Pool size (default 4: two for grouped appends, the rest for leases and reads). */
   max?: number;
   /** Fail a connection attempt after this long (default 3000 ms). */
   connectTimeoutMs?: number;
@@ -44,7 +44,7 @@ export class PostgresStore implements ConversationStore {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema "${schema}" must be lower-case letters, digits and _`);
     this.schema = schema;
     this.label = `${safePgUrl(u.toString())} (schema ${schema})`;
-    this.pool = new pg.Pool({ connectionString: u.toString(), max: o.max ?? 3, connectionTimeoutMillis: o.connectTimeoutMs ?? 3_000, idleTimeoutMillis: 10_000 });
+    this.pool = new pg.Pool({ connectionString: u.toString(), max: o.max ?? 4, connectionTimeoutMillis: o.connectTimeoutMs ?? 3_000, idleTimeoutMillis: 10_000 });
     // An idle client that loses its server (restart) emits 'error' on the pool: the next query reconnects.
     this.pool.on('error', () => undefined);
   }
@@ -103,48 +103,95 @@ export class PostgresStore implements ConversationStore {
     return (r.rowCount ?? 0) > 0;
   }
 
-  async append(id: string, entries: readonly PendingEntry[], holder?: string): Promise<void> {
-    if (entries.length === 0) return;
+  // Appends from every conversation of this process are grouped: at most MAX_INFLIGHT statements run
+  // at once, each carrying all the batches queued meanwhile (group commit across conversations), so
+  // hundreds of sessions share a small pool without queueing for its connections.
+  private waiting: { id: string; entries: readonly PendingEntry[]; holder: string | null; resolve(): void; reject(e: Error): void }[] = [];
+  private inflight = 0;
+  private static readonly MAX_INFLIGHT = 2;
+
+  append(id: string, entries: readonly PendingEntry[], holder?: string): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ id, entries, holder: holder ?? null, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inflight < PostgresStore.MAX_INFLIGHT && this.waiting.length > 0) {
+      const group = this.waiting.splice(0, 200);
+      this.inflight++;
+      this.appendGroup(group)
+        .catch((e: Error) => group.forEach((g) => g.reject(e)))
+        .finally(() => {
+          this.inflight--;
+          this.pump();
+        });
+    }
+  }
+
+  private async appendGroup(group: { id: string; entries: readonly PendingEntry[]; holder: string | null; resolve(): void; reject(e: Error): void }[]): Promise<void> {
+    const convIds: string[] = [];
+    const holders: (string | null)[] = [];
+    const seen = new Map<string, string | null>();
+    const cs: string[] = [];
     const keys: string[] = [];
     const ats: string[] = [];
     const types: string[] = [];
     const items: (string | null)[] = [];
     const bodies: string[] = [];
-    for (const e of entries) {
-      keys.push(e.key);
-      ats.push(e.t);
-      types.push(e.type);
-      items.push(e.itemId ?? null);
-      bodies.push(e.json);
+    for (const g of group) {
+      if (!seen.has(g.id)) {
+        seen.set(g.id, g.holder);
+        convIds.push(g.id);
+        holders.push(g.holder);
+      }
+      for (const e of g.entries) {
+        cs.push(g.id);
+        keys.push(e.key);
+        ats.push(e.t);
+        types.push(e.type);
+        items.push(e.itemId ?? null);
+        bodies.push(e.json);
+      }
     }
-    // One statement, so one round trip and one implicit transaction: lock the conversation row, check
-    // the lease (fencing), insert the entries once each (unnest keeps their order, so seq follows write
-    // order), and keep the listing's counters from what was really inserted.
+    // One statement, so one round trip and one implicit transaction: lock the conversation rows (in id
+    // order: no deadlock between instances), check each lease (fencing), insert the entries once each
+    // (unnest keeps their order, so seq follows write order), and keep the listing's counters from
+    // what was really inserted.
     const t = this.t.bind(this);
-    const r = await this.pool.query<{ found: string; allowed: string; holder: string | null }>(
-      `WITH c AS (SELECT id, holder FROM ${t('conversations')} WHERE id = $1 FOR UPDATE),
-       ok AS (SELECT id FROM c WHERE $7::text IS NULL OR holder IS NULL OR holder = $7),
+    const r = await this.pool.query<{ id: string; holder: string | null; allowed: boolean }>(
+      `WITH c AS (SELECT id, holder FROM ${t('conversations')} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE),
+       ok AS (SELECT c.id FROM c JOIN unnest($1::text[], $2::text[]) AS h(id, holder) ON h.id = c.id
+              WHERE h.holder IS NULL OR c.holder IS NULL OR c.holder = h.holder),
        ins AS (
          INSERT INTO ${t('entries')} (conversation_id, key, at, type, item_id, body)
-         SELECT ok.id, x.k, x.a, x.ty, x.it, x.b::jsonb
-         FROM ok, unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS x(k, a, ty, it, b, n)
+         SELECT x.c, x.k, x.a, x.ty, x.it, x.b::jsonb
+         FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS x(c, k, a, ty, it, b, n)
+         WHERE x.c IN (SELECT id FROM ok)
          ORDER BY x.n
          ON CONFLICT (conversation_id, key) DO NOTHING
-         RETURNING type, (body->>'usd')::double precision AS usd),
+         RETURNING conversation_id, type, at, (body->>'usd')::double precision AS usd),
+       agg AS (
+         SELECT conversation_id AS id, count(*) FILTER (WHERE type = 'turn') AS turns, count(*) FILTER (WHERE type = 'summary') AS summaries,
+                coalesce(sum(usd) FILTER (WHERE type = 'usage'), 0) AS usd, max(at) AS last
+         FROM ins GROUP BY conversation_id),
        upd AS (
-         UPDATE ${t('conversations')} SET
-           turns = turns + (SELECT count(*) FROM ins WHERE type = 'turn'),
-           summaries = summaries + (SELECT count(*) FROM ins WHERE type = 'summary'),
-           cost_usd = cost_usd + coalesce((SELECT sum(usd) FROM ins WHERE type = 'usage'), 0),
-           last_at = greatest(last_at, $8::timestamptz)
-         WHERE id IN (SELECT id FROM ok)
+         UPDATE ${t('conversations')} AS v SET turns = v.turns + agg.turns, summaries = v.summaries + agg.summaries,
+           cost_usd = v.cost_usd + agg.usd, last_at = greatest(v.last_at, agg.last)
+         FROM agg WHERE v.id = agg.id
          RETURNING 1)
-       SELECT (SELECT count(*) FROM c) AS found, (SELECT count(*) FROM upd) AS allowed, (SELECT holder FROM c) AS holder`,
-      [id, keys, ats, types, items, bodies, holder ?? null, ats[ats.length - 1]],
+       SELECT c.id, c.holder, c.id IN (SELECT id FROM ok) AS allowed, (SELECT count(*) FROM upd) AS updated FROM c`,
+      [convIds, holders, cs, keys, ats, types, items, bodies],
     );
-    const row = r.rows[0];
-    if (Number(row.found) === 0) throw new Error(`no conversation ${id} in the store`);
-    if (Number(row.allowed) === 0) throw new LeaseLostError(`instance ${row.holder} holds it`);
+    const rows = new Map(r.rows.map((x) => [x.id, x]));
+    for (const g of group) {
+      const row = rows.get(g.id);
+      if (!row) g.reject(new Error(`no conversation ${g.id} in the store`));
+      else if (!row.allowed) g.reject(new LeaseLostError(`instance ${row.holder} holds it`));
+      else g.resolve();
+    }
   }
 
   async read(id: string): Promise<StoredLine[]> {

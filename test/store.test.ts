@@ -86,6 +86,23 @@ function contract(name: string, make: () => Promise<{ store: ConversationStore; 
       expect(await store.acquire('c3', 'A', 600)).toBeNull();
     });
 
+    it('many conversations appending at once: each gets its own entries, in order; a fenced one alone is refused', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+      for (const id of ids) await store.create(id);
+      expect(await store.acquire('m7', 'other', 60_000)).toBeNull();
+      const batches = ids.map((id) => [entry('turn', { id: `${id}_a` }), entry('turn', { id: `${id}_b` })]);
+      const results = await Promise.allSettled(ids.map((id, i) => store.append(id, batches[i], 'me')));
+      expect(results.map((r, i) => (r.status === 'rejected' ? ids[i] : null)).filter(Boolean)).toEqual(['m7']);
+      expect((results[7] as PromiseRejectedResult).reason).toBeInstanceOf(LeaseLostError);
+      for (const [i, id] of ids.entries()) {
+        const got = (await store.read(id)).map((l) => (l as { id?: string }).id);
+        expect(got, id).toEqual(id === 'm7' ? [] : [`${id}_a`, `${id}_b`]);
+      }
+      const listed = await store.list();
+      expect(listed.find((r) => r.id === 'm3')?.turns).toBe(2);
+      expect(listed.find((r) => r.id === 'm7')?.turns).toBe(0);
+    });
+
     it('a second instance opening the same store at once migrates nothing twice', async () => {
       const others = [twin(), twin(), twin()];
       await Promise.all(others.map((s) => s.open()));
