@@ -8,7 +8,7 @@ import { JsonlStore } from '../adapters/journal-file.js';
 import { ConversationWriter } from './store/writer.js';
 import { newConversationId } from './store/open.js';
 import type { JournalEntry } from './conversation/journal.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sessionMachine, summariserState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
@@ -109,7 +109,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     writer = new ConversationWriter(store, conversationId!, {
       holder: conv?.holder,
       secrets,
-      spillPath: options.storeSpillPath ?? (conv?.location ? `${conv.location}.unwritten` : options.journal ? `${options.journal}.unwritten` : undefined),
+      // Never nowhere: next to the journal file, or .rtc/unwritten-<id>.jsonl for a database store.
+      spillPath: options.storeSpillPath ?? (conv?.location ? `${conv.location}.unwritten` : options.journal ? `${options.journal}.unwritten` : join('.rtc', `unwritten-${conversationId}.jsonl`)),
       onWarn: (message, code) => fire('error', new AgentError(code, message, code === 'lease_lost')),
       log,
     });

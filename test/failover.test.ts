@@ -2,7 +2,8 @@
 // processes; the test is the scripted client, talking to one emulator (context echo on: every reply
 // lists what the model has in its context) through a WebSocket proxy that can hold frames back.
 //   1. instance A talks three turns, then is killed (SIGKILL) between turns;
-//   2. resuming at once is refused (A's lease is still live); once it expires, instance B resumes the
+//   2. resuming elsewhere while A lives is refused; after the kill A's lease outlives it until it expires,
+//      then instance B resumes the
 //      same conversation id and the model sees the earlier turns (the seed);
 //   3. B talks two turns and summarises; the summary is inserted and acknowledged, the deletes are
 //      held back by the proxy; B is killed mid-summary (summary stored, deletes never acknowledged);
@@ -114,12 +115,13 @@ describe.skipIf(!!pgMissing)(`failover between instances sharing PostgreSQL${pgM
     await talk(a, 'my dog is called Biscuit');
     await talk(a, 'we meet on Tuesday');
     await waitUntil('A\'s six turns in the store', async () => (await turnsIn(id)).length === 6);
-    await kill(a);
-
-    // 2. A's lease is still live: refused, in one line. Then B takes over once it has expired.
+    // 2. While A lives, resuming elsewhere is refused, in one line.
     const early = await runCli([...args(), '--resume', id], { cwd: dir, env: cleanEnv(), stdin: '' });
     expect(early.code).toBe(1);
     expect(early.stderr.trim()).toMatch(new RegExp(`^realtime-agent: conversation ${id} is held by another live instance \\(.+\\) until .+: stop that instance or wait for its lease to expire$`));
+    await kill(a);
+    // Killed, A still holds the lease until it expires; then B takes over.
+    expect((await store.list()).find((c) => c.id === id)?.holder).toMatch(/:\d+:/);
     await leaseFree(id);
     const b = instance(['--resume', id]);
     expect(await b.waitJson((e) => e.type === 'session', 30_000)).toMatchObject({ conversation: id, resumed: true });

@@ -102,4 +102,4 @@ describe('realtime-agent --resume', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^id\s+started\s+last activity\s+turns\s+summaries\s+cost\s+held by$/);
     expect(r.stdout).toContain(id);
   });
-});
+}, 120_000);
