@@ -177,4 +177,19 @@ describe.skipIf(!!pgMissing)(`failover between instances sharing PostgreSQL${pgM
     const row = (await store.list()).find((r) => r.id === id)!;
     expect(row).toMatchObject({ turns: turns.length, summaries: 3, holder: null });
   }, 240_000);
+
+  it('the store URL\'s password never appears in output (banner, --json, --debug, listing)', async () => {
+    const secretUrl = url.replace('postgres://postgres@', 'postgres://postgres:pw-9f8e7d6c5b@');
+    const base = ['--url', proxy.url, '--api-key', KEY, '--input', 'text', '--output', 'text', '--debug', '--store', secretUrl];
+    const r = await runCli(base, { cwd: dir, env: cleanEnv(), stdin: 'hello there\n', timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain('conversation conv_');
+    expect(r.stdout + r.stderr).not.toContain('pw-9f8e7d6c5b');
+    const j = await runCli([...base, '--json'], { cwd: dir, env: cleanEnv(), stdin: 'hello again\n', timeoutMs: 60_000 });
+    expect(j.stdout + j.stderr).not.toContain('pw-9f8e7d6c5b');
+    const listing = await runCli(['conversations', '--store', secretUrl], { cwd: dir, env: cleanEnv(), timeoutMs: 60_000 });
+    expect(listing.code).toBe(0);
+    expect(listing.stdout.split('\n').length).toBeGreaterThan(2);
+    expect(listing.stdout + listing.stderr).not.toContain('pw-9f8e7d6c5b');
+  }, 120_000);
 });
