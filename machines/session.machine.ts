@@ -10,7 +10,7 @@ import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from '../sr
 import { usageCost } from '../src/conversation/costs.js';
 import { buildSeed } from '../src/conversation/seed.js';
 import { isObject } from '../src/protocol/parse.js';
-import { classifyServerError, SERVER_ERROR_RULES } from '../src/protocol/server-errors.js';
+import { classifyClose, classifyServerError } from '../src/protocol/server-errors.js';
 import type { RealtimeResponseUsage, WireEvent } from '../src/protocol/events.js';
 import { AgentError, type AgentErrorCode } from '../src/errors.js';
 import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../src/types.js';
@@ -128,12 +128,12 @@ export type SessionEmitted =
   | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
   | { type: 'seeded'; id: string; generation: number };
 
-// Fatal server errors end the session with the fix; the table lives in src/protocol/server-errors.ts.
-const FATAL_SERVER_CODES: Record<string, { code: AgentErrorCode; fix: string }> = Object.fromEntries(
-  Object.entries(SERVER_ERROR_RULES)
-    .filter(([, r]) => r.class === 'fatal')
-    .map(([k, r]) => [k, { code: r.agentCode!, fix: r.fix! }]),
-);
+/** The fatal rule for a server `error` event, if it is one (the table: src/protocol/server-errors.ts). */
+function fatalRule(event: SessionEvent) {
+  if (event.type !== 'SERVER.EVENT' || event.event.type !== 'error' || !isObject(event.event.error)) return null;
+  const rule = classifyServerError(str(event.event.error.code), str(event.event.error.message));
+  return rule.class === 'fatal' ? rule : null;
+}
 
 let counter = 0;
 const nextEventId = () => `rtc_${(++counter).toString(36)}`;
@@ -161,10 +161,9 @@ export const sessionMachine = setup({
       event.event.type === 'error' &&
       isObject(event.event.error) &&
       (event.event.error.event_id === context.configEventId || event.event.error.code === 'unknown_parameter' || event.event.error.code === 'missing_required_parameter'),
-    isFatalServerError: ({ event }) =>
-      event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && typeof event.event.error.code === 'string' && Object.hasOwn(FATAL_SERVER_CODES, event.event.error.code),
-    closedWrongDialect: ({ event }) => event.type === 'SOCKET.CLOSED' && (event.code === 4000 || /beta_api_shape_disabled/.test(event.reason)),
-    closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && event.code === 1001,
+    isFatalServerError: ({ event }) => fatalRule(event) !== null,
+    closedFatal: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'fatal',
+    closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'expired',
     canReconnect: ({ context }) => (context.hasBeenLive || context.openedOnce) && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
     canRetryFailure: ({ context, event }) =>
       event.type === 'SOCKET.FAILED' &&
@@ -285,10 +284,18 @@ export const sessionMachine = setup({
     announceSession: emit(({ context }) => ({ type: 'session' as const, info: context.session! })),
     fail: assign({ error: (_, params: { error: AgentError }) => params.error }),
     failFatalServerError: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'SERVER.EVENT' || !isObject(event.event.error)) return;
-      const err = event.event.error as { code: string; message?: string };
-      const f = FATAL_SERVER_CODES[err.code];
-      const error = new AgentError(f.code, `${oneLine(err.message ?? err.code)}: ${f.fix}`, true, err.code);
+      const f = fatalRule(event);
+      if (!f || event.type !== 'SERVER.EVENT' || !isObject(event.event.error)) return;
+      const message = str(event.event.error.message) || f.code;
+      const error = new AgentError(f.agentCode!, `${oneLine(message)}: ${f.fix}`, true, f.code);
+      enqueue.assign({ error });
+      enqueue.emit({ type: 'error', error });
+    }),
+    failFatalClose: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'SOCKET.CLOSED') return;
+      const rule = classifyClose(event.code, event.reason);
+      if (rule.class !== 'fatal') return;
+      const error = new AgentError(rule.agentCode, oneLine(rule.message), true);
       enqueue.assign({ error });
       enqueue.emit({ type: 'error', error });
     }),
@@ -475,9 +482,9 @@ export const sessionMachine = setup({
         ],
         'SOCKET.CLOSED': [
           {
-            guard: 'closedWrongDialect',
+            guard: 'closedFatal',
             target: 'failed',
-            actions: failWith('wrong_dialect', 'the server no longer accepts the beta protocol (close 4000 beta_api_shape_disabled): use --dialect ga'),
+            actions: 'failFatalClose',
           },
           {
             guard: 'closedExpired',
@@ -557,8 +564,15 @@ export const sessionMachine = setup({
         },
         configuring: {
           entry: 'sendConfig',
+          after: {
+            connectTimeout: {
+              target: '#session.failed',
+              actions: failWith('connect_timeout', 'the server did not acknowledge the session configuration (no session.updated) in time: check --url and the server'),
+            },
+          },
           on: {
             'SERVER.EVENT': [
+              { guard: 'isFatalServerError', target: '#session.failed', actions: 'failFatalServerError' },
               { guard: { type: 'isEvent', params: { type: 'session.updated' } }, target: 'seeding' },
               {
                 guard: 'isConfigError',
@@ -585,8 +599,15 @@ export const sessionMachine = setup({
         seeding: {
           always: { guard: 'nothingToSeed', target: 'live' },
           entry: 'sendSeed',
+          after: {
+            connectTimeout: {
+              target: '#session.failed',
+              actions: failWith('connect_timeout', 'the new session did not acknowledge its seed in time; the journal holds the whole conversation: start again'),
+            },
+          },
           on: {
             'SERVER.EVENT': [
+              { guard: 'isFatalServerError', target: '#session.failed', actions: 'failFatalServerError' },
               { guard: 'isSeedAck', target: 'live', actions: ['handleServerEvent', 'seeded'] },
               { guard: 'isSeedError', target: 'live', actions: 'seedFailed' },
               { actions: 'handleServerEvent' },
@@ -614,7 +635,10 @@ export const sessionMachine = setup({
         rollingOver: {
           entry: 'closeSocket',
           on: {
-            'SOCKET.CLOSED': { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } },
+            'SOCKET.CLOSED': [
+              { guard: 'closedFatal', target: '#session.failed', actions: 'failFatalClose' },
+              { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } },
+            ],
             'SOCKET.FAILED': { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } },
           },
           after: { closeGrace: { target: '#session.reconnecting', actions: { type: 'noteDrop', params: { reason: 'rollover' } } } },
