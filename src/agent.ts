@@ -5,10 +5,11 @@ import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import { RealtimeSocket, OPENAI_REALTIME_URL, safeUrl } from '../adapters/realtime-socket.js';
 import { createChatSummariser } from '../adapters/summary-llm.js';
 import { openJournal, type JournalWriter } from '../adapters/journal-file.js';
-import { sessionMachine, summariserState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
+import { sessionMachine, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
 import { isSummary, resolvePolicy } from './conversation/policy.js';
+import { hysteresisStrategy } from './conversation/strategy.js';
 import { buildSummaryMessages, summarySystemPrompt, transcriptOf } from './conversation/summary-prompt.js';
 import { contentText } from './conversation/items.js';
 import { buildSessionConfig } from './protocol/session-config.js';
@@ -79,6 +80,13 @@ export function resolveConnection(o: AgentOptions): ResolvedConnection {
   }
   if (!c.apiKey) throw new AgentError('missing_api_key', 'no API key: set OPENAI_API_KEY (or --api-key), or give --url for a compatible server', true);
   return { url: OPENAI_REALTIME_URL, apiKey: c.apiKey, model, dialect, azure: false };
+}
+
+/** The lifecycle part of the session's state value, as `online.live` or `reconnecting` (regions left out). */
+function lifecycleOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [k, v] = Object.entries(value as Record<string, unknown>)[0];
+  return `${k}.${typeof v === 'string' ? v : Object.keys(v as object)[0]}`;
 }
 
 export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
@@ -299,10 +307,15 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       },
       rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
       responseTimeoutMs: options.responseTimeoutMs,
+      strategy: hysteresisStrategy,
+      // The machine reads time and randomness only through these (deterministic under test).
+      clock: { now: () => Date.now() },
+      random: Math.random,
     },
   });
 
   // ---- events, journal ------------------------------------------------------------------------
+  let summariserNow = 'idle';
   const journaled = new Set<string>();
   const inaudible = new Set<string>();
   const journalTurn = (t: Turn) => {
@@ -366,6 +379,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         log(`${e.reason === 'drop' ? `reconnecting (attempt ${e.attempt}) in ${e.delayMs} ms` : e.reason === 'expired' ? 'session expired: rolling over to a new session' : 'rolling over to a new session before expiry'}`);
         fire('reconnect', { attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
         break;
+      case 'summariser':
+        summariserNow = e.state;
+        break;
       case 'seeded':
         outputBytes.clear(); // the previous session's items are gone
         fire('seeded', { id: e.id, generation: e.generation });
@@ -423,9 +439,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         // After the current macrostep: the machine is live when the held turns arrive.
         queueMicrotask(release);
       } else if (!nowLive) live = false;
-      const session = typeof snap.value === 'string' ? snap.value : Object.entries(snap.value).map(([k, v]) => `${k}.${String(v)}`).join(',');
-      const summariser = summariserState(actor);
-      const pendingTranscripts = snap.context.transcriptChildren.map((c) => c.slice('transcript.'.length));
+      const session = lifecycleOf(snap.value);
+      const summariser = summariserNow;
+      const pendingTranscripts = snap.context.hunting.slice();
       const key = `${session}|${summariser}|${pendingTranscripts.join(',')}`;
       if (key !== lastState) {
         lastState = key;
@@ -513,28 +529,24 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       return actor.getSnapshot().context.mirror.slice();
     },
     idle() {
+      // The summariser reports each state to the session, so every change reaches subscribers.
       const isIdle = () => {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
-        const sum = summariserState(actor);
-        return !s.context.responseActive && !s.context.responseQueued && (sum === 'idle' || sum === 'cooldown');
+        const busy = s.matches({ online: { live: { response: 'active' } } }) || s.matches({ online: { live: { queue: 'queued' } } });
+        return !busy && (summariserNow === 'idle' || summariserNow === 'cooldown');
       };
       if (isIdle()) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        const sub = actor.subscribe(() => {
-          if (isIdle()) {
+        const sub = actor.subscribe({
+          next: () => {
+            if (!isIdle()) return;
             sub.unsubscribe();
             resolve();
-          }
+          },
+          complete: () => resolve(),
+          error: () => resolve(),
         });
-        // The summariser's own transitions do not notify the root's subscribers: poll lightly too.
-        const timer = setInterval(() => {
-          if (isIdle()) {
-            clearInterval(timer);
-            sub.unsubscribe();
-            resolve();
-          }
-        }, 20);
       });
     },
     on(event, handler) {

@@ -35,6 +35,7 @@ function rig(extra: Partial<SessionInput> = {}) {
     policy: resolvePolicy({}),
     connectTimeoutMs: 5_000,
     reconnect: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2 },
+    clock: { now: () => Date.now() },
     ...extra,
   };
   const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket } }), { input });
