@@ -17,7 +17,7 @@
 // Fatal server errors (classifyServerError) and fatal closes (classifyClose) end the session from
 // every online state: no state below `online` handles SERVER.EVENT, so none can shadow that check.
 //
-// States: session online connecting awaitingSession configuring seeding live response idle active
+// States: online connecting awaitingSession configuring seeding live response idle active
 //   streaming cancelling queue empty queued summary requested collecting summarising writing cooldown
 //   rollover notDue waitingForBoundary waitingForQuiet rollingOver closing reconnecting closed failed
 import { AgentError } from '../src/errors.js';

@@ -6,6 +6,9 @@
 //   inserting --(server acknowledged the summary item)--> pruning --(every delete acknowledged)--> idle
 //   any failure --> cooldown --after(cooldown)--> idle        (insert failed => nothing was deleted)
 //
+// States: idle collecting planning summarising awaitingQuiet inserting pruning cooldown
+//
+// Each state entry is reported to the parent (SUMMARISER.STATE), so nobody reads this snapshot.
 // The summary goes in first and is acknowledged before any delete (the seed raced them and ignored
 // errors). Every I/O step is a named actor provided at the composition root.
 import { assign, enqueueActions, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';

@@ -131,6 +131,27 @@ describe('fatal server errors end the session from every state', () => {
     await expectNoReconnect(r, 2);
   });
 
+  it('connecting: the first socket is refused (HTTP 401): failed with the socket\'s error, no reconnect', async () => {
+    const r = rig();
+    const { AgentError } = await import('../src/errors.js');
+    r.last().report({ type: 'SOCKET.FAILED', error: new AgentError('bad_api_key', 'the server refused the API key (HTTP 401): check OPENAI_API_KEY or --api-key', true) });
+    await until('done', () => r.actor.getSnapshot().status === 'done');
+    expectFailed(r, 'bad_api_key');
+    await expectNoReconnect(r, 1);
+  });
+
+  it('live with a response in flight and a queued turn: insufficient_quota', async () => {
+    const r = rig();
+    await toLive(r);
+    server(r, { type: 'response.created', event_id: 'e6', response: { id: 'resp_1', status: 'in_progress', output: [] } });
+    r.actor.send({ type: 'USER.TEXT', text: 'and another thing' });
+    expect(r.actor.getSnapshot().matches({ online: { live: { response: 'active', queue: 'queued' } } } as never)).toBe(true);
+    server(r, quota);
+    await until('done', () => r.actor.getSnapshot().status === 'done');
+    expectFailed(r, 'insufficient_quota');
+    await expectNoReconnect(r, 1);
+  });
+
   it('live: invalid_api_key', async () => {
     const r = rig();
     await toLive(r);
