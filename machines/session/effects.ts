@@ -26,8 +26,13 @@ export function mirrorOf(c: SessionContext): MirrorState {
  * Applies a reducer result: the context gets the new mirror, each effect becomes an action.
  * Returns the context patch (so a caller can add to it before the single assign).
  */
-export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enqueue): void {
-  const patch: Partial<SessionContext> = { mirror: r.mirror.turns as SessionContext['mirror'], early: { ...r.mirror.early }, hunting: [...r.mirror.hunting], oobResponses: [...r.mirror.oob] };
+export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enqueue, collecting: boolean): void {
+  // Only what changed (the reducer returns the same objects for untouched parts).
+  const patch: Partial<SessionContext> = {};
+  if (r.mirror.turns !== context.mirror) patch.mirror = r.mirror.turns as SessionContext['mirror'];
+  if (r.mirror.early !== context.early) patch.early = r.mirror.early as SessionContext['early'];
+  if (r.mirror.hunting !== context.hunting) patch.hunting = r.mirror.hunting as SessionContext['hunting'];
+  if (r.mirror.oob !== context.oobResponses) patch.oobResponses = r.mirror.oob as SessionContext['oobResponses'];
   let turnsChanged = false;
   const raised: SessionEvent[] = [];
   for (const e of r.effects) {
@@ -94,9 +99,9 @@ export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enque
       }
     }
   }
-  enqueue.assign(patch);
-  // Only a collecting summariser uses the turns (it waits for pending transcripts); others ignore them.
-  if (turnsChanged) enqueue.sendTo('summariser', { type: 'TURNS', turns: r.mirror.turns });
+  if (Object.keys(patch).length) enqueue.assign(patch);
+  // Only a collecting summariser uses the turns (it waits for pending transcripts).
+  if (turnsChanged && collecting) enqueue.sendTo('summariser', { type: 'TURNS', turns: r.mirror.turns });
   for (const e of raised) enqueue.raise(e);
 }
 

@@ -5,6 +5,7 @@ import { huntFinished, markSummary, reduceMirror, settlePending, truncateHeard }
 import { buildSeed } from '../../src/conversation/seed.js';
 import { hysteresisStrategy } from '../../src/conversation/strategy.js';
 import { isObject } from '../../src/protocol/parse.js';
+import { routeOf, unhandled, type SessionEventType } from '../../src/protocol/event-registry.js';
 import { classifyClose, classifyServerError } from '../../src/protocol/server-errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from '../../src/protocol/constants.js';
 import { AgentError } from '../../src/errors.js';
@@ -28,6 +29,9 @@ const PHASE: Record<string, SummaryPhase> = {
 
 const LIVE = '#session.online.live';
 const responseIdle = stateIn(`${LIVE}.response.idle`);
+const summaryCollecting = stateIn(`${LIVE}.summary.collecting`);
+/** enqueueActions' `check` with a stateIn guard (its generic type does not accept one built outside setup). */
+const inState = (check: unknown, guard: unknown) => (check as (g: unknown) => boolean)(guard);
 const summaryQuiet = or([stateIn(`${LIVE}.summary.idle`), stateIn(`${LIVE}.summary.cooldown`)]);
 
 export const sessionSetup = setup({
@@ -89,36 +93,49 @@ export const sessionSetup = setup({
   },
   actions: {
     // ---- server events: classified once, the mirror reduced, derived facts raised ------------------
-    route: enqueueActions(({ context, event, enqueue: raw }) => {
+    route: enqueueActions(({ context, event, enqueue: raw, check }) => {
       if (event.type !== 'SERVER.EVENT') return;
       const enqueue = asEnqueue(raw);
       const ev = event.event;
-      if (ev.type === 'session.created') {
-        const s = isObject(ev.session) ? ev.session : {};
-        const info: SessionInfo = {
-          id: str(s.id) || 'unknown',
-          model: str(s.model) || context.input.model,
-          expiresAt: typeof s.expires_at === 'number' ? s.expires_at : null,
-          url: context.input.url,
-          dialect: context.input.dialect,
-        };
-        enqueue.raise({ type: 'SESSION.CREATED', info });
-      } else if (ev.type === 'session.updated') {
-        enqueue.raise({ type: 'SESSION.UPDATED' });
-      } else if (ev.type === 'error') {
-        const err = isObject(ev.error) ? ev.error : {};
-        const code = str(err.code);
-        if (code === 'conversation_already_has_active_response') enqueue.raise({ type: 'RESPONSE.BUSY' });
-        // Benign noise is dropped; session_expired is followed by close 1001, which rolls over.
-        else if (classifyServerError(code, str(err.message)).class !== 'benign' && code !== 'session_expired') {
-          enqueue.raise({ type: 'SERVER.ERROR', code, message: str(err.message), eventId: str(err.event_id) || null });
-        }
-      } else {
-        applyReduced(context, reduceMirror(mirrorOf(context), ev, context.input.clock?.now() ?? 0), enqueue);
+      const route = routeOf(ev.type);
+      if (route === 'mirror') {
+        applyReduced(context, reduceMirror(mirrorOf(context), ev, context.input.clock?.now() ?? 0), enqueue, inState(check, summaryCollecting));
         const item = isObject(ev.item) ? ev.item : {};
         if ((ev.type === 'conversation.item.added' || ev.type === 'conversation.item.created') && context.seed && item.id === context.seed.id) {
           enqueue.raise({ type: 'SEED.ACKED' });
         }
+        return;
+      }
+      if (route !== 'session') return; // audio-plane and ignored events never need the session
+      const type = ev.type as SessionEventType;
+      switch (type) {
+        case 'session.created': {
+          const s = isObject(ev.session) ? ev.session : {};
+          const info: SessionInfo = {
+            id: str(s.id) || 'unknown',
+            model: str(s.model) || context.input.model,
+            expiresAt: typeof s.expires_at === 'number' ? s.expires_at : null,
+            url: context.input.url,
+            dialect: context.input.dialect,
+          };
+          enqueue.raise({ type: 'SESSION.CREATED', info });
+          return;
+        }
+        case 'session.updated':
+          enqueue.raise({ type: 'SESSION.UPDATED' });
+          return;
+        case 'error': {
+          const err = isObject(ev.error) ? ev.error : {};
+          const code = str(err.code);
+          if (code === 'conversation_already_has_active_response') enqueue.raise({ type: 'RESPONSE.BUSY' });
+          // Benign noise is dropped; session_expired is followed by close 1001, which rolls over.
+          else if (classifyServerError(code, str(err.message)).class !== 'benign' && code !== 'session_expired') {
+            enqueue.raise({ type: 'SERVER.ERROR', code, message: str(err.message), eventId: str(err.event_id) || null });
+          }
+          return;
+        }
+        default:
+          unhandled(type);
       }
     }),
     reportServerError: emit(({ event }) => {
@@ -181,7 +198,7 @@ export const sessionSetup = setup({
       // journaled, never silently dropped. The next server conversation starts empty.
       const enqueue = asEnqueue(raw);
       const settled = settlePending(mirrorOf(context));
-      applyReduced(context, settled, enqueue);
+      applyReduced(context, settled, enqueue, false);
       const plan = buildSeed(settled.mirror.turns);
       const seed = plan ? { id: `seed_${context.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
       enqueue.assign({ mirror: [], hunting: [], early: {}, audioMs: {}, seed });
@@ -258,10 +275,10 @@ export const sessionSetup = setup({
     })),
 
     // ---- transcripts and the summariser -------------------------------------------------------------
-    transcriptDone: enqueueActions(({ context, event, enqueue }) => {
+    transcriptDone: enqueueActions(({ context, event, enqueue, check }) => {
       if (!('output' in event)) return;
       const out = (event as { output: { itemId: string; text: string; source: 'event' | 'retrieve' | 'inaudible' } }).output;
-      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue));
+      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue), inState(check, summaryCollecting));
     }),
     spawnSummariser: enqueueActions(({ context, enqueue, self }) => {
       enqueue.spawnChild('summariser', {

@@ -3,6 +3,7 @@
 // feed a transcript hunt, note a response's start or end); nothing here knows XState or I/O.
 import type { RealtimeResponseUsage, WireEvent } from '../protocol/events.js';
 import { isObject } from '../protocol/parse.js';
+import { routeOf, type MirrorEventType } from '../protocol/event-registry.js';
 import { INAUDIBLE } from '../protocol/constants.js';
 import type { TranscriptEvent, Turn } from '../types.js';
 import { turnFromItem } from './items.js';
@@ -45,23 +46,7 @@ export interface Reduced {
 
 export const emptyMirror: MirrorState = { turns: [], early: {}, hunting: [], oob: [] };
 
-/** Server event types the mirror owns (the protocol registry routes exactly these here). */
-export const MIRROR_EVENT_TYPES = [
-  'conversation.item.added',
-  'conversation.item.created',
-  'conversation.item.done',
-  'conversation.item.retrieved',
-  'conversation.item.deleted',
-  'conversation.item.truncated',
-  'conversation.item.input_audio_transcription.delta',
-  'conversation.item.input_audio_transcription.completed',
-  'conversation.item.input_audio_transcription.failed',
-  'response.created',
-  'response.done',
-  'response.output_audio_transcript.done',
-  'response.output_text.done',
-] as const;
-export type MirrorEventType = (typeof MIRROR_EVENT_TYPES)[number];
+export type { MirrorEventType };
 
 type Handler = (m: MirrorState, ev: WireEvent, now: number) => Reduced;
 
@@ -203,7 +188,7 @@ function responseDone(m: MirrorState, ev: WireEvent, now: number): Reduced {
   return { mirror: { ...m, turns }, effects };
 }
 
-// Exhaustive over the mirror's event types: a new entry in MIRROR_EVENT_TYPES without a handler
+// Exhaustive over the registry's mirror route: an event routed to the mirror without a handler here
 // does not compile.
 const HANDLERS: { readonly [K in MirrorEventType]: Handler } = {
   'conversation.item.added': itemAdded,
@@ -222,7 +207,7 @@ const HANDLERS: { readonly [K in MirrorEventType]: Handler } = {
 };
 
 export function isMirrorEvent(type: string): type is MirrorEventType {
-  return Object.hasOwn(HANDLERS, type);
+  return routeOf(type) === 'mirror';
 }
 
 /** Applies one server event. Unknown or malformed events leave the mirror as it was. */
