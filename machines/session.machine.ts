@@ -8,7 +8,7 @@
 //       connecting -> awaitingSession -> configuring -> seeding -> live -> rollingOver | closing
 //       live  (parallel, see machines/session/live.ts)
 //         response: idle | active( streaming | cancelling )
-//         queue:    empty | queued
+//         queue:    empty | queued | busy
 //         summary:  idle | requested | collecting | summarising | writing | cooldown
 //         rollover: notDue | waitingForBoundary | waitingForQuiet
 //     reconnecting -> online          (after a drop, an expiry or a rollover: seeded from the mirror)
@@ -18,7 +18,7 @@
 // every online state: no state below `online` handles SERVER.EVENT, so none can shadow that check.
 //
 // States: online connecting awaitingSession configuring seeding live response idle active
-//   streaming cancelling queue empty queued summary requested collecting summarising writing cooldown
+//   streaming cancelling queue empty queued busy summary requested collecting summarising writing cooldown
 //   rollover notDue waitingForBoundary waitingForQuiet rollingOver closing reconnecting closed failed
 import { AgentError } from '../src/errors.js';
 import { live } from './session/live.js';

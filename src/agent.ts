@@ -307,7 +307,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       const isIdle = () => {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
-        const busy = s.matches({ online: { live: { response: 'active' } } }) || s.matches({ online: { live: { queue: 'queued' } } });
+        const busy = s.matches({ online: { live: { response: 'active' } } }) || (s.matches({ online: 'live' }) && !s.matches({ online: { live: { queue: 'empty' } } }));
         return !busy && (summariserNow === 'idle' || summariserNow === 'cooldown');
       };
       if (isIdle()) return Promise.resolve();

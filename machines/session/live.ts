@@ -3,7 +3,7 @@
 // handler per region, so nothing shadows anything.
 //
 //   response: idle | active(streaming | cancelling)      response.created .. response.done, timeout
-//   queue:    empty | queued                              a response.create waiting for a boundary
+//   queue:    empty | queued | busy                       a response.create waiting for a boundary
 //   summary:  idle | requested | collecting | summarising | writing | cooldown   (the summariser's phases)
 //   rollover: notDue | waitingForBoundary | waitingForQuiet   before expires_at, at a turn boundary
 import { sessionSetup } from './setup.js';
@@ -42,14 +42,26 @@ const queue = sessionSetup.createStateConfig({
       on: {
         'USER.TEXT': [{ guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' }, { actions: ['sendUserInput', 'createResponse'] }],
         'USER.COMMIT': [{ guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' }, { actions: ['sendUserInput', 'createResponse'] }],
-        'RESPONSE.BUSY': 'queued',
+        'RESPONSE.BUSY': 'busy',
       },
+    },
+    // The server said a response is already active (one we may not have seen created): wait for a
+    // response to end, or the summariser to move on, before asking again (never a create/error loop).
+    busy: {
+      on: {
+        'RESPONSE.DONE': 'queued',
+        'SUMMARY.PHASE': 'queued',
+        'USER.TEXT': { actions: 'sendUserInput' },
+        'USER.COMMIT': { actions: 'sendUserInput' },
+      },
+      after: { responseTimeout: 'queued' },
     },
     // One queued response.create answers every turn that arrived meanwhile; it goes out as soon as
     // nothing blocks (eventless: re-checked after every event).
     queued: {
       always: { guard: 'notBlocked', target: 'empty', actions: 'createResponse' },
       on: {
+        'RESPONSE.BUSY': 'busy',
         'USER.TEXT': { actions: 'sendUserInput' },
         'USER.COMMIT': { actions: 'sendUserInput' },
       },
