@@ -12,7 +12,11 @@ Usage: realtime-emulator [options]
   --tls                     serve wss:/https: with a self-signed certificate made at start
   --cert FILE --key FILE    serve TLS with this PEM certificate and key
   --api-key KEY             accept only this API key (default: any non-empty key)
-  --beta-disabled           refuse the beta dialect (error event, close 4000) like OpenAI now does
+  --dialect beta            also accept the beta dialect (OpenAI-Beta: realtime=v1); by default a
+                            beta client gets an error event and close 4000, as from OpenAI now
+  --ping-seconds N          WebSocket ping interval on every session (default 20; 0 = off)
+  --replay FILE.jsonl       play the client side of a recording against a fresh emulator and report
+                            every difference; exit 1 when they differ (see README "Recordings")
   --max-session-minutes N   session length before session_expired (default 60)
   --pacing realtime|fast    output audio at real-time pace (default) or as fast as possible
   --reply-words N           minimum reply length in words (default 24)
@@ -83,8 +87,14 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
       case '--api-key':
         o.apiKey = val();
         break;
-      case '--beta-disabled':
-        o.betaDisabled = true;
+      case '--dialect': {
+        const v = val();
+        if (v !== 'ga' && v !== 'beta') throw new UsageError(`--dialect ${v}: expected ga or beta`);
+        o.allowBeta = v === 'beta';
+        break;
+      }
+      case '--ping-seconds':
+        o.pingIntervalMs = num(flag, val(), { min: 0 }) * 1000;
         break;
       case '--max-session-minutes':
         o.maxSessionMs = num(flag, val(), { min: 0.001 }) * 60_000;
@@ -182,7 +192,9 @@ async function main(): Promise<void> {
   }
   if (parsed.verbose) o.log = (line) => process.stderr.write(`${line}\n`);
   const emu = await startEmulator(o);
-  process.stdout.write(`listening ${emu.url}\n`);
+  // The banner says what a client must send: the URL, the key rule, the dialect.
+  const keyRule = o.apiKey ? 'API key: only the one given with --api-key' : 'API key: any non-empty key';
+  process.stdout.write(`listening ${emu.url} (${keyRule}; ${o.allowBeta ? 'GA and beta dialects' : 'GA dialect only, beta refused like OpenAI'})\n`);
   if (emu.certificatePath) process.stdout.write(`certificate ${emu.certificatePath}\n`);
   let stopping = false;
   const stop = () => {
