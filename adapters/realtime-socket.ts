@@ -22,6 +22,8 @@ export interface SocketOptions {
   /** Ping interval; a socket with no traffic and no pong for 3 intervals is terminated (dead). */
   keepaliveMs?: number;
   log?: (line: string) => void;
+  /** Every frame as it crosses the socket (the recorder, adapters/recorder.ts); close: `{code, reason}` JSON. */
+  onFrame?: (direction: 'send' | 'recv' | 'close', data: string | Buffer, binary?: boolean) => void;
 }
 
 export interface AudioDelta {
@@ -144,6 +146,7 @@ export class RealtimeSocket extends EventEmitter {
       this.closed = true;
       if (this.keepalive) clearInterval(this.keepalive);
       const reason = reasonBuf.toString();
+      if (this.opened) options.onFrame?.('close', JSON.stringify({ code, reason }));
       for (const w of this.waiters) {
         clearTimeout(w.timer);
         w.reject(new Error(`the connection closed (code ${code}) before the server answered`));
@@ -153,6 +156,7 @@ export class RealtimeSocket extends EventEmitter {
       if (this.opened) this.emit('close', { code, reason });
     });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      options.onFrame?.('recv', data, isBinary);
       try {
         this.onFrame(data, isBinary);
       } catch (e) {
@@ -226,7 +230,9 @@ export class RealtimeSocket extends EventEmitter {
       this.log(`not sent (socket not open): ${ev.type}`);
       return eventId;
     }
-    this.ws.send(JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev));
+    const frame = JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev);
+    this.options.onFrame?.('send', frame);
+    this.ws.send(frame);
     return eventId;
   }
 
@@ -234,7 +240,9 @@ export class RealtimeSocket extends EventEmitter {
   sendAudio(pcm: Buffer, hint?: string): void {
     if (!this.isOpen) return;
     const extra = hint ? `,"x_transcript_hint":${JSON.stringify(hint)}` : '';
-    this.ws.send(`{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`);
+    const frame = `{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`;
+    this.options.onFrame?.('send', frame);
+    this.ws.send(frame);
   }
 
   /**

@@ -10,7 +10,7 @@ import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from '../sr
 import { usageCost } from '../src/conversation/costs.js';
 import { buildSeed } from '../src/conversation/seed.js';
 import { isObject } from '../src/protocol/parse.js';
-import { classifyServerError, SERVER_ERROR_RULES } from '../src/protocol/server-errors.js';
+import { classifyClose, classifyServerError, fatalServerError } from '../src/protocol/server-errors.js';
 import type { RealtimeResponseUsage, WireEvent } from '../src/protocol/events.js';
 import { AgentError, type AgentErrorCode } from '../src/errors.js';
 import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../src/types.js';
@@ -128,12 +128,8 @@ export type SessionEmitted =
   | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
   | { type: 'seeded'; id: string; generation: number };
 
-// Fatal server errors end the session with the fix; the table lives in src/protocol/server-errors.ts.
-const FATAL_SERVER_CODES: Record<string, { code: AgentErrorCode; fix: string }> = Object.fromEntries(
-  Object.entries(SERVER_ERROR_RULES)
-    .filter(([, r]) => r.class === 'fatal')
-    .map(([k, r]) => [k, { code: r.agentCode!, fix: r.fix! }]),
-);
+// Fatal server errors and closes end the session with the fix; the tables live in src/protocol/server-errors.ts.
+const serverErrorOf = (ev: WireEvent) => (isObject(ev.error) ? fatalServerError(typeof ev.error.code === 'string' ? ev.error.code : null, str(ev.error.message)) : undefined);
 
 let counter = 0;
 const nextEventId = () => `rtc_${(++counter).toString(36)}`;
@@ -161,9 +157,9 @@ export const sessionMachine = setup({
       event.event.type === 'error' &&
       isObject(event.event.error) &&
       (event.event.error.event_id === context.configEventId || event.event.error.code === 'unknown_parameter' || event.event.error.code === 'missing_required_parameter'),
-    isFatalServerError: ({ event }) =>
-      event.type === 'SERVER.EVENT' && event.event.type === 'error' && isObject(event.event.error) && typeof event.event.error.code === 'string' && Object.hasOwn(FATAL_SERVER_CODES, event.event.error.code),
-    closedWrongDialect: ({ event }) => event.type === 'SOCKET.CLOSED' && (event.code === 4000 || /beta_api_shape_disabled/.test(event.reason)),
+    isFatalServerError: ({ event }) => event.type === 'SERVER.EVENT' && event.event.type === 'error' && serverErrorOf(event.event) !== undefined,
+    // 3000 (credentials) and 4000 (request shape: dialect, model) never reconnect.
+    closedFatal: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'fatal',
     closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && event.code === 1001,
     canReconnect: ({ context }) => (context.hasBeenLive || context.openedOnce) && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
     canRetryFailure: ({ context, event }) =>
@@ -286,9 +282,9 @@ export const sessionMachine = setup({
     fail: assign({ error: (_, params: { error: AgentError }) => params.error }),
     failFatalServerError: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'SERVER.EVENT' || !isObject(event.event.error)) return;
-      const err = event.event.error as { code: string; message?: string };
-      const f = FATAL_SERVER_CODES[err.code];
-      const error = new AgentError(f.code, `${oneLine(err.message ?? err.code)}: ${f.fix}`, true, err.code);
+      const f = serverErrorOf(event.event);
+      if (!f) return;
+      const error = new AgentError(f.agentCode, oneLine(f.message), true, str(event.event.error.code) || null);
       enqueue.assign({ error });
       enqueue.emit({ type: 'error', error });
     }),
@@ -475,9 +471,12 @@ export const sessionMachine = setup({
         ],
         'SOCKET.CLOSED': [
           {
-            guard: 'closedWrongDialect',
+            guard: 'closedFatal',
             target: 'failed',
-            actions: failWith('wrong_dialect', 'the server no longer accepts the beta protocol (close 4000 beta_api_shape_disabled): use --dialect ga'),
+            actions: [
+              { type: 'fail', params: ({ event }) => ({ error: closeError(event) }) },
+              { type: 'announceError', params: ({ context }) => ({ error: context.error! }) },
+            ],
           },
           {
             guard: 'closedExpired',
@@ -658,6 +657,15 @@ function rolloverDelay(context: SessionContext): number {
   const margin = context.input.rolloverMarginMs;
   if (!exp || margin === undefined) return NEVER;
   return Math.min(NEVER, Math.max(0, exp * 1000 - margin - Date.now()));
+}
+
+/** The AgentError of a fatal close (classifyClose decides; the beta close keeps its specific fix). */
+function closeError(event: SessionEvent): AgentError {
+  if (event.type !== 'SOCKET.CLOSED') return new AgentError('socket_closed', 'the connection closed', true);
+  if (/beta_api_shape_disabled/.test(event.reason))
+    return new AgentError('wrong_dialect', 'the server no longer accepts the beta protocol (close 4000 beta_api_shape_disabled): use --dialect ga', true);
+  const rule = classifyClose(event.code, event.reason);
+  return rule.class === 'fatal' ? new AgentError(rule.agentCode, rule.message, true) : new AgentError('socket_closed', `the connection closed (code ${event.code})`, true);
 }
 
 function failWith(code: AgentErrorCode, message: string, fatal = true) {

@@ -2,9 +2,10 @@
 // insert, delete), the audio plane (straight between the socket and the caller, never via a machine),
 // the journal, and typed events.
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
-import { RealtimeSocket, OPENAI_REALTIME_URL, safeUrl } from '../adapters/realtime-socket.js';
+import { RealtimeSocket, OPENAI_REALTIME_URL, connectionTarget, safeUrl } from '../adapters/realtime-socket.js';
 import { createChatSummariser } from '../adapters/summary-llm.js';
 import { openJournal, type JournalWriter } from '../adapters/journal-file.js';
+import { openRecorder, type Recorder } from '../adapters/recorder.js';
 import { sessionMachine, summariserState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
@@ -92,6 +93,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
   const journal: JournalWriter | null = options.journal ? openJournal(options.journal, secrets) : null;
+  // Every frame both ways, for conformance replays (adapters/recorder.ts).
+  const recorder: Recorder | null = options.record ? openRecorder(options.record, secrets) : null;
   const listeners = new Map<AgentEventName, Set<(p: unknown) => void>>();
   const fire = <K extends AgentEventName>(name: K, payload: AgentEvents[K]) => {
     const set = listeners.get(name);
@@ -126,7 +129,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       connectTimeoutMs: options.connection?.connectTimeoutMs,
       keepaliveMs: options.keepaliveMs,
       log,
+      onFrame: recorder ? (dir, data, binary) => recorder.frame(dir, data, binary) : undefined,
     });
+    recorder?.connect({ url: connectionTarget(s.options).url, dialect: conn.dialect, auth: !conn.apiKey ? 'none' : conn.azure ? 'api-key' : 'bearer' });
     socket = s;
     s.on('open', () => sendBack({ type: 'SOCKET.OPEN' }));
     s.on('failure', (error: AgentError) => sendBack({ type: 'SOCKET.FAILED', error }));
@@ -486,6 +491,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         journal?.write({ type: 'end', reason: actor.getSnapshot().context.error?.code ?? 'stopped' });
       });
       actor.stop();
+      recorder?.close();
     },
     sendText(text) {
       if (live && held.length === 0) actor.send({ type: 'USER.TEXT', text });

@@ -47,7 +47,7 @@ function num(flag: string, v: string | undefined, opts: { min?: number; max?: nu
   return n;
 }
 
-function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; verbose: boolean } {
+function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; verbose: boolean; replay?: string } {
   const o: EmulatorOptions = { audioPacing: 'realtime' };
   const t: NonNullable<EmulatorOptions['transcription']> = {};
   const f: NonNullable<EmulatorOptions['faults']> = {};
@@ -55,6 +55,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
   let key: string | undefined;
   let help = false;
   let verbose = false;
+  let replay: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -144,6 +145,9 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
       case '--verbose':
         verbose = true;
         break;
+      case '--replay':
+        replay = val();
+        break;
       default:
         throw new UsageError(`unknown option ${a} (see --help)`);
     }
@@ -155,7 +159,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
   }
   if (Object.keys(t).length) o.transcription = t;
   if (Object.keys(f).length) o.faults = f;
-  return { options: o, help, verbose };
+  return { options: o, help, verbose, replay };
 }
 
 async function main(): Promise<void> {
@@ -191,6 +195,7 @@ async function main(): Promise<void> {
     }
   }
   if (parsed.verbose) o.log = (line) => process.stderr.write(`${line}\n`);
+  if (parsed.replay !== undefined) return replayMain(parsed.replay, o);
   const emu = await startEmulator(o);
   // The banner says what a client must send: the URL, the key rule, the dialect.
   const keyRule = o.apiKey ? 'API key: only the one given with --api-key' : 'API key: any non-empty key';
@@ -207,6 +212,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** `--replay FILE`: one line per difference on stdout, exit 0 when none, 1 when any, 2 when unreadable. */
+async function replayMain(file: string, o: EmulatorOptions): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { formatDifferences, replayRecording } = await import('./replay.js');
+  if (!existsSync(file)) {
+    process.stderr.write(`realtime-emulator: --replay ${file}: file not found\n`);
+    process.exit(2);
+  }
+  let result: Awaited<ReturnType<typeof replayRecording>>;
+  try {
+    result = await replayRecording(file, { emulator: { ...o, audioPacing: 'fast' } });
+  } catch (e) {
+    process.stderr.write(`realtime-emulator: --replay ${file}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  for (const line of formatDifferences(result)) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${result.ok ? 'no differences' : `${result.differences.length} difference(s)`} in ${result.connections} connection(s) of ${file}\n`);
+  process.exit(result.ok ? 0 : 1);
 }
 
 main().catch((e: unknown) => {
