@@ -88,7 +88,7 @@ describe('realtime-emulator CLI', () => {
       expect(errLines).toHaveLength(1);
       expect(errLines[0]).toContain(needle);
     }
-  });
+  }, 120_000); // four tsx child processes: slow on a loaded machine
 
   it('--help lists every option', async () => {
     const p = run(['--help']);
