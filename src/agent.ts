@@ -94,7 +94,12 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const log = (line: string) => options.log?.(redact(line, secrets));
   const journal: JournalWriter | null = options.journal ? openJournal(options.journal, secrets) : null;
   // Every frame both ways, for conformance replays (adapters/recorder.ts).
-  const recorder: Recorder | null = options.record ? openRecorder(options.record, secrets) : null;
+  let recorder: Recorder | null = null;
+  try {
+    if (options.record) recorder = openRecorder(options.record, secrets);
+  } catch (e) {
+    throw new AgentError('bad_input', `cannot write the recording ${options.record}: ${(e as Error).message}; check the path (its folder must exist)`, true);
+  }
   const listeners = new Map<AgentEventName, Set<(p: unknown) => void>>();
   const fire = <K extends AgentEventName>(name: K, payload: AgentEvents[K]) => {
     const set = listeners.get(name);

@@ -139,3 +139,12 @@ describe('the recorder (library option `record`)', () => {
     });
   });
 });
+
+describe('recorder errors', () => {
+  it('a recording path that cannot be written is a one-line bad_input error naming the path', () => {
+    const bad = join(dir, 'no-such-folder', 'x.jsonl');
+    expect(() => createRealtimeAgent({ connection: { url: 'ws://127.0.0.1:9/v1/realtime', apiKey: 'k' }, journal: false, record: bad })).toThrow(
+      expect.objectContaining({ code: 'bad_input', message: expect.stringContaining(`cannot write the recording ${bad}`) }),
+    );
+  });
+});
