@@ -266,7 +266,8 @@ export abstract class SessionCore implements EmulatorSessionHandle {
     // The service pings every ~20.3 s with a 4-byte payload (captured on an idle session).
     if (this.opts.pingIntervalMs > 0) {
       this.pingTimer = setInterval(() => {
-        if (!this.closed) this.ws.ping(Buffer.from([0, 0, 0, ++this.pings & 0xff]));
+        // ws throws on a ping while the socket is closing: only an open socket is pinged.
+        if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.ping(Buffer.from([0, 0, 0, ++this.pings & 0xff]));
       }, this.opts.pingIntervalMs);
       this.pingTimer.unref?.();
     }
