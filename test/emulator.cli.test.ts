@@ -54,7 +54,7 @@ describe('realtime-emulator CLI', () => {
     c.close();
     p.kill('SIGTERM');
     expect((await ended).code).toBe(0);
-  });
+  }, 120_000); // a tsx child process: slow on a loaded machine
 
   it('--tls prints a wss URL and the certificate path; SIGINT exits 0', async () => {
     const p = run(['--port', '0', '--tls', '--api-key', 'sk-cli']);
@@ -72,7 +72,7 @@ describe('realtime-emulator CLI', () => {
     expect(await refused.closed).toEqual({ code: 3000, reason: 'invalid_request_error.invalid_api_key' });
     p.kill('SIGINT');
     expect((await ended).code).toBe(0);
-  });
+  }, 120_000);
 
   it('a bad flag prints one line naming it and exits 2', async () => {
     for (const [args, needle] of [
@@ -98,5 +98,5 @@ describe('realtime-emulator CLI', () => {
     expect(r.code).toBe(0);
     for (const f of ['--port', '--host', '--tls', '--cert', '--key', '--api-key', '--dialect', '--ping-seconds', '--replay', '--max-session-minutes', '--pacing', '--reply-words', '--context-echo', '--script', '--transcript-delay-ms', '--transcript-fail-rate', '--transcript-never-rate', '--seed'])
       expect(out).toContain(f);
-  });
+  }, 120_000);
 });
