@@ -89,7 +89,7 @@ describe('a deliberately altered fixture is reported with the difference', () =>
     const good = await run(join(FIXTURES, 'beta-header.jsonl'));
     expect(good.code).toBe(0);
     expect(good.out).toContain('no differences');
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('the recorder (library option `record`)', () => {
