@@ -65,6 +65,9 @@ const BENIGN_MESSAGES = [/already shorter than/i, /no active response/i, /does n
 
 export function classifyServerError(code: string | null | undefined, message = ''): ErrorRule & { code: string } {
   const c = code ?? '';
+  // No Authorization header: the service says so with `code: null` (captured), then closes 3000.
+  if (!c && /missing bearer or basic authentication/i.test(message))
+    return { class: 'fatal', agentCode: 'missing_api_key', summary: 'no API key reached the server (Missing bearer or basic authentication in header)', fix: 'set OPENAI_API_KEY or pass --api-key', handling: 'session ends, never retried', code: c };
   const rule = Object.hasOwn(SERVER_ERROR_RULES, c) ? SERVER_ERROR_RULES[c] : undefined;
   if (rule) return { ...rule, code: c };
   if (BENIGN_MESSAGES.some((re) => re.test(message))) return { class: 'benign', handling: 'known noise', code: c };
