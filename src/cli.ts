@@ -137,6 +137,7 @@ class Run {
       },
       summariser: this.backend.summariser,
       journal,
+      ...(o.record ? { record: o.record } : {}),
       reconnect: o.reconnectAttempts === 0 ? false : { maxAttempts: o.reconnectAttempts },
       rolloverMarginMs: o.rolloverMarginS * 1000,
       log: this.debug,

@@ -118,6 +118,11 @@ export interface AgentOptions {
   responseTimeoutMs?: number;
   /** JSONL journal path; false disables it. */
   journal?: string | false;
+  /**
+   * Record every WebSocket frame (both ways, monotonic ms timestamps, audio as byte counts, key
+   * redacted, mode 0600) to this JSONL file; `realtime-emulator --replay FILE` checks it later.
+   */
+  record?: string;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
   log?: (line: string) => void;
   /**

@@ -187,7 +187,7 @@ describe('failures against a server', () => {
   let beta: Awaited<ReturnType<typeof startEmulator>>;
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, host: '127.0.0.1', apiKey: 'right-key-123456', audioPacing: 'fast' });
-    beta = await startEmulator({ port: 0, host: '127.0.0.1', betaDisabled: true, audioPacing: 'fast' });
+    beta = await startEmulator({ port: 0, host: '127.0.0.1', audioPacing: 'fast' });
   });
   afterAll(async () => {
     await emu?.close();

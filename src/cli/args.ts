@@ -43,6 +43,7 @@ export interface CliOptions {
   summaryLanguage?: string;
   journal?: string;
   noJournal: boolean;
+  record?: string;
   instructions?: string;
   voice?: string;
   transcriptionModel?: string;
@@ -104,6 +105,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '.rtc/journal-<time>.jsonl', group: 'Context policy',
     help: 'append every turn, summary and deletion to this JSONL file' },
   { flag: 'no-journal', key: 'noJournal', kind: 'bool', def: 'off', group: 'Context policy', help: 'keep no journal' },
+  { flag: 'record', key: 'record', kind: 'string', arg: 'FILE.jsonl', def: 'off', group: 'General',
+    help: 'record every WebSocket frame both ways (audio as byte counts, key redacted, mode 0600); check it with realtime-emulator --replay FILE' },
   { flag: 'instructions', key: 'instructions', kind: 'string', arg: 'TEXT', def: "the server's", group: 'Session',
     help: 'system instructions for the realtime model' },
   { flag: 'voice', key: 'voice', kind: 'string', arg: 'NAME', def: "the server's", group: 'Session', help: 'output voice (e.g. marin)' },
