@@ -1,15 +1,18 @@
 // One per session, one summary at a time:
 //
 //   idle --SUMMARISE--> collecting --(transcripts in | after transcriptWait)--> planning
-//   planning --(nothing to fold)--> idle                       (the seed inserted an empty summary here)
+//   planning --(the strategy skips: nothing to fold)--> idle   (the seed inserted an empty summary here)
 //   planning --> summarising --(text)--> awaitingQuiet --(no response in flight)--> inserting
+//   summarising --(the summary would not make the window smaller)--> idle          (skipped, reason)
 //   inserting --(server acknowledged the summary item)--> pruning --(every delete acknowledged)--> idle
 //   any failure --> cooldown --after(cooldown)--> idle        (insert failed => nothing was deleted)
 //
 // The summary goes in first and is acknowledged before any delete (the seed raced them and ignored
-// errors). Every I/O step is a named actor provided at the composition root.
+// errors). Every I/O step is a named actor provided at the composition root. Which turns to fold and
+// the window estimate come from the ContextStrategy in the input (hysteresis by default).
 import { assign, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';
-import { planFold, type FoldPlan } from '../src/conversation/policy.js';
+import type { FoldPlan } from '../src/conversation/policy.js';
+import { resolveStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
 import { buildSummaryMessages, summaryId, type ChatMessage } from '../src/conversation/summary-prompt.js';
 import type { PolicyOptions, Turn } from '../src/types.js';
 
@@ -33,7 +36,10 @@ export type SummariserParent = ActorRef<Snapshot<unknown>, SummariserReport>;
 
 export interface SummariserInput {
   parentRef: SummariserParent;
-  policy: Pick<PolicyOptions, 'targetTokens' | 'keepLastTurns' | 'summaryRole' | 'summaryLanguage' | 'transcriptWaitMs' | 'cooldownMs'>;
+  policy: Pick<PolicyOptions, 'targetTokens' | 'keepLastTurns' | 'summaryRole' | 'summaryLanguage' | 'transcriptWaitMs' | 'cooldownMs'> &
+    Partial<Pick<PolicyOptions, 'triggerTokens' | 'strategy'>>;
+  /** Which turns to fold and the window estimate; default `policy.strategy`, else hysteresis. */
+  strategy?: ContextStrategy;
   /** First summary number (continues across session rollovers so ids stay unique). */
   firstNumber?: number;
 }
@@ -69,12 +75,15 @@ export interface DeleteOutput {
 export interface SummariserContext {
   parentRef: SummariserParent;
   policy: SummariserInput['policy'];
+  strategy: ContextStrategy;
   count: number;
   turns: Turn[];
   window: number;
   audioMs: Record<string, number>;
   responseActive: boolean;
   plan: FoldPlan | null;
+  /** Why the last plan (or summary) was skipped, for the SKIPPED report. */
+  skipReason: string | null;
   summaryId: string | null;
   text: string | null;
   error: string | null;
@@ -107,6 +116,9 @@ export const summariserMachine = setup({
     nothingToFold: ({ context }) => !context.plan || context.plan.fold.length === 0,
     quiet: ({ context }) => !context.responseActive,
     emptySummary: (_, params: { text: string }) => params.text.trim().length === 0,
+    // A fold must make the window smaller; otherwise the turns stay verbatim.
+    noSmaller: ({ context }, params: { text: string }) =>
+      context.strategy.estimateWindowAfter(context.plan!, params.text.trim(), context.window) >= context.window,
     deletesFailed: (_, params: { output: DeleteOutput }) => params.output.failed.length > 0,
   },
   delays: {
@@ -121,26 +133,37 @@ export const summariserMachine = setup({
     takeTurns: assign({ turns: (_, params: { turns: Turn[] }) => params.turns }),
     setResponseActive: assign({ responseActive: (_, params: { active: boolean }) => params.active }),
     plan: assign(({ context }) => {
-      const plan = planFold(context.turns, context.window, context.policy, (id) => context.audioMs[id]);
-      const count = plan.fold.length ? context.count + 1 : context.count;
-      return { plan, count, summaryId: plan.fold.length ? summaryId(count) : null, text: null };
+      const result = context.strategy.planFold({
+        turns: context.turns,
+        window: context.window,
+        // Without a trigger (a bare summariser), the window that asked for the summary stands in.
+        policy: { ...context.policy, triggerTokens: context.policy.triggerTokens ?? context.window },
+        audioMs: (id) => context.audioMs[id],
+      });
+      if ('skip' in result || result.fold.length === 0) {
+        return { plan: null, skipReason: 'skip' in result ? result.skip : 'nothing to summarise', summaryId: null, text: null };
+      }
+      const count = context.count + 1;
+      return { plan: result, skipReason: null, count, summaryId: summaryId(count), text: null };
     }),
     takeText: assign({ text: (_, params: { text: string }) => params.text.trim() }),
     recordError: assign({ error: (_, params: { message: string }) => params.message }),
     report: sendTo(({ context }) => context.parentRef, (_, params: SummariserReport) => params),
-    clear: assign({ plan: null, text: null, summaryId: null }),
+    clear: assign({ plan: null, text: null, summaryId: null, skipReason: null }),
   },
 }).createMachine({
   id: 'summariser',
   context: ({ input }) => ({
     parentRef: input.parentRef,
     policy: input.policy,
+    strategy: input.strategy ?? resolveStrategy(input.policy.strategy),
     count: (input.firstNumber ?? 1) - 1,
     turns: [],
     window: 0,
     audioMs: {},
     responseActive: false,
     plan: null,
+    skipReason: null,
     summaryId: null,
     text: null,
     error: null,
@@ -172,7 +195,7 @@ export const summariserMachine = setup({
         {
           guard: 'nothingToFold',
           target: 'idle',
-          actions: { type: 'report', params: { type: 'SUMMARISER.SKIPPED', reason: 'nothing to summarise' } },
+          actions: { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.SKIPPED', reason: context.skipReason ?? 'nothing to summarise' }) },
         },
         {
           target: 'summarising',
@@ -205,6 +228,17 @@ export const summariserMachine = setup({
               { type: 'recordError', params: { message: 'the summariser returned an empty summary' } },
               { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: 'the summariser returned an empty summary', deleted: [] } },
             ],
+          },
+          {
+            guard: { type: 'noSmaller', params: ({ event }) => ({ text: event.output.text }) },
+            target: 'idle',
+            actions: {
+              type: 'report',
+              params: ({ context, event }) => ({
+                type: 'SUMMARISER.SKIPPED',
+                reason: `the summary would not make the window smaller (${context.window} tokens now, about ${context.strategy.estimateWindowAfter(context.plan!, event.output.text.trim(), context.window)} after): the turns stay verbatim`,
+              }),
+            },
           },
           { target: 'awaitingQuiet', actions: { type: 'takeText', params: ({ event }) => ({ text: event.output.text }) } },
         ],
@@ -282,7 +316,7 @@ export const summariserMachine = setup({
                 replaces: context.plan!.fold.map((t) => t.id),
                 deleted: [...event.output.deleted, ...event.output.missing],
                 windowBefore: context.window,
-                windowAfterEstimate: Math.max(0, context.window - context.plan!.foldedTokens) + estimateTextTokens(context.text!),
+                windowAfterEstimate: context.strategy.estimateWindowAfter(context.plan!, context.text!, context.window),
               }),
             },
           },
@@ -304,11 +338,6 @@ export const summariserMachine = setup({
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function estimateTextTokens(text: string): number {
-  // Rough and cheap (the next response.done gives the truth): ~4 chars per token plus item overhead.
-  return Math.ceil(text.length / 4) + 4;
 }
 
 export type SummariserMachine = typeof summariserMachine;
