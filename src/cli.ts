@@ -132,6 +132,7 @@ class Run {
         ...(o.trigger !== undefined ? { triggerTokens: o.trigger } : {}),
         ...(o.target !== undefined ? { targetTokens: o.target } : {}),
         ...(o.keep !== undefined ? { keepLastTurns: o.keep } : {}),
+        ...(o.policyStrategy ? { strategy: o.policyStrategy } : {}),
         ...(o.summaryRole ? { summaryRole: o.summaryRole } : {}),
         ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : o.demo ? { summaryLanguage: 'French' } : {}),
       },

@@ -173,6 +173,8 @@ export interface AgentEvents {
   'assistant.delta': { itemId: string; responseId: string; delta: string };
   window: WindowEvent;
   summary: SummaryEvent;
+  /** A summary (automatic or summariseNow) was not made: the reason says why (nothing to fold, or it would not shrink the window). */
+  'summary.skipped': { reason: string };
   error: import('./errors.js').AgentError;
   state: { session: string; summariser: string; pendingTranscripts: string[] };
   /** Output audio (pcm16 24 kHz mono). Audio plane: never passes through a machine. */

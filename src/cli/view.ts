@@ -2,7 +2,7 @@
 // status line (window gauge, cost, summaries). On a TTY the status line is redrawn in place at the
 // bottom; otherwise status changes are printed as plain lines, so a log or recording stays readable.
 import type { AgentEvents, RealtimeAgent, Turn } from '../types.js';
-import { historyText, statusText, summaryText } from './format.js';
+import { historyText, skippedText, statusText, summaryText } from './format.js';
 
 export interface ViewOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -20,7 +20,7 @@ export class TerminalView {
   private readonly streamed = new Set<string>();
   private readonly printed = new Set<string>();
   private pendingUser: string | null = null; // user item whose placeholder is the last line (TTY)
-  private status = { tokens: 0, trigger: 0, costUsd: 0, note: '' };
+  private status = { tokens: 0, trigger: 0, costUsd: 0, note: '', estimated: false };
 
   constructor(private readonly o: ViewOptions) {
     this.tty = !!o.out.isTTY;
@@ -150,7 +150,7 @@ export class TerminalView {
   }
 
   onWindow(e: AgentEvents['window']): void {
-    this.status = { ...this.status, tokens: e.tokens, trigger: e.trigger, costUsd: e.costUsd };
+    this.status = { ...this.status, tokens: e.tokens, trigger: e.trigger, costUsd: e.costUsd, estimated: false };
     if (this.tty) {
       if (!this.midLine) {
         this.clearStatus();
@@ -163,7 +163,12 @@ export class TerminalView {
 
   onSummary(e: AgentEvents['summary']): void {
     this.status.tokens = e.windowAfterEstimate;
+    this.status.estimated = true;
     this.line(this.paint('system', `-- ${summaryText(e)}`));
+  }
+
+  onSummarySkipped(e: AgentEvents['summary.skipped']): void {
+    this.line(this.paint('system', `-- ${skippedText(e)}`));
   }
 
   setNote(note: string): void {
@@ -187,6 +192,7 @@ export class TerminalView {
       agent.on('response.done', () => this.onResponseDone()),
       agent.on('window', (e) => this.onWindow(e)),
       agent.on('summary', (e) => this.onSummary(e)),
+      agent.on('summary.skipped', (e) => this.onSummarySkipped(e)),
       agent.on('reconnect', (e) =>
         this.info(
           e.reason === 'drop'
