@@ -183,11 +183,19 @@ describe.each([hysteresisStrategy, cacheAwareStrategy])('strategy $name', (strat
   });
 
   it('never splits a function_call from its output when the pair straddles the keep boundary', () => {
-    // fc_1/fo_1 belong to u1's exchange; fo_1 is protected, so the whole exchange stays.
-    const m = [u('u0'), a('a0'), u('u1'), a('a1'), call('fc_1', 'call_1'), output('fo_1', 'call_1'), u('u2')];
+    // The two newest regular items are fo_1 and u2: the call fc_1 sits just before the boundary.
+    const m = [u('u1'), a('a1'), call('fc_1', 'call_1'), output('fo_1', 'call_1'), u('u2')];
     const plan = folded(strategy.planFold(view(m)));
-    expect(ids(plan.fold)).toEqual(['u0', 'a0']);
-    expect(ids(plan.keep)).toEqual(['u1', 'a1', 'fc_1', 'fo_1', 'u2']);
+    expect(ids(plan.fold)).toEqual(['u1', 'a1']);
+    expect(ids(plan.keep)).toEqual(['fc_1', 'fo_1', 'u2']);
+  });
+
+  it('keeps the reply with its user turn across the function items between them', () => {
+    // keep 1 protects a1, the reply to u1 given after a tool call: u1 stays with it; the pair may go.
+    const m = [u('u1'), call('fc_1', 'call_1'), output('fo_1', 'call_1'), a('a1')];
+    const plan = folded(strategy.planFold(view(m, 50_000, { keepLastTurns: 1 })));
+    expect(ids(plan.fold)).toEqual(['fc_1', 'fo_1']);
+    expect(ids(plan.keep)).toEqual(['u1', 'a1']);
   });
 
   it('folds a function_call together with its output when both are old', () => {
@@ -248,12 +256,12 @@ describe.each([hysteresisStrategy, cacheAwareStrategy])('strategy $name', (strat
         expect(ids(r.fold)).toEqual(ids(m.filter((t) => r.fold.includes(t))));
         expect(ids(r.keep)).toEqual(ids(m.filter((t) => r.keep.includes(t))));
         const isFolded = (t: Turn) => r.fold.includes(t);
-        // Oracle for "a reply": every assistant message/function item after a user message, up to the next user message or summary.
+        // Oracle for "the reply": every assistant message after a user message, up to the next user message or summary.
         let owner: Turn | null = null;
         for (const t of m) {
           if (isSummary(t)) owner = null;
           else if (t.role === 'user') owner = t;
-          else if (owner) expect(isFolded(t), `${t.id} goes with ${owner.id}`).toBe(isFolded(owner));
+          else if (owner && t.role === 'assistant') expect(isFolded(t), `${t.id} goes with ${owner.id}`).toBe(isFolded(owner));
         }
         for (const t of m) if (t.kind === 'function_call') expect(isFolded(t)).toBe(isFolded(m.find((o) => o.kind === 'function_call_output' && o.callId === t.callId)!));
         // Never deletes a pending transcript; never folds only old summaries.
@@ -299,11 +307,11 @@ describe('hysteresis planFold (target)', () => {
 
   it('never ends a fold between a call and its output when the target is reached inside the pair', () => {
     const mm = [call('fc_1', 'call_1'), u('u1'), output('fo_1', 'call_1'), a('a1'), u('u2'), a('a2')];
+    // Folding the first unit (the whole pair) reaches the target at once.
     const pairTokens = tok(mm[0]) + tok(mm[2]);
     const plan = planFold(mm, pairTokens + 100, { targetTokens: 400, keepLastTurns: 2 });
-    // The call spans u1's exchange, so all four go together.
-    expect(ids(plan.fold)).toEqual(['fc_1', 'u1', 'fo_1', 'a1']);
-    expect(plan.foldedTokens).toBe(pairTokens + tok(mm[1]) + tok(mm[3]));
+    expect(ids(plan.fold)).toEqual(['fc_1', 'fo_1']);
+    expect(plan.foldedTokens).toBe(pairTokens);
   });
 });
 

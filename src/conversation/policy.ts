@@ -131,46 +131,41 @@ export function planOf(mirror: readonly Turn[], units: readonly FoldUnit[]): Fol
 }
 
 /**
- * Groups items into fold units, in order. A fold takes whole units, so it never separates:
- * - a user turn from the reply to it: a unit starts at each user message and runs to the next one
- *   (the assistant's messages and any function calls made while answering belong to it);
- * - a function call from its output: units a call id spans are merged with everything between them.
- * A summary is a unit of its own (the rolling summary is folded in whole). Items before the first
- * user message (a greeting) form one leading unit.
+ * Groups items into fold units (each unit's items in mirror order; units ordered by their first item).
+ * A fold takes whole units, so it never separates:
+ * - a user turn from the reply to it: a user message and the assistant messages after it (up to the
+ *   next user message or summary) are one unit, even when function items sit between them;
+ * - a function call from its output: function items sharing a call id are one unit.
+ * A summary is a unit of its own (the rolling summary is folded in whole). Assistant messages before
+ * the first user message (a greeting) form one leading unit.
  */
 export function toUnits(mirror: readonly Turn[]): Turn[][] {
   const units: Turn[][] = [];
+  const byCall = new Map<string, Turn[]>();
+  let exchange: Turn[] | null = null;
   for (const t of mirror) {
-    const last = units[units.length - 1];
-    const startsUnit = !last || isSummary(t) || isSummary(last[0]) || (t.kind === 'message' && t.role === 'user');
-    if (startsUnit) units.push([t]);
-    else last.push(t);
+    if (isSummary(t)) {
+      units.push([t]);
+      exchange = null;
+    } else if (t.callId) {
+      const pair = byCall.get(t.callId);
+      if (pair) pair.push(t);
+      else {
+        const unit = [t];
+        byCall.set(t.callId, unit);
+        units.push(unit);
+      }
+    } else if (t.kind === 'message' && t.role === 'user') {
+      exchange = [t];
+      units.push(exchange);
+    } else if (t.kind === 'message' && exchange) {
+      exchange.push(t);
+    } else if (t.kind === 'message') {
+      exchange = [t];
+      units.push(exchange);
+    } else units.push([t]);
   }
-  // Unit index of the first and last item of every call id: merge the span.
-  const unitOf = new Map<Turn, number>();
-  units.forEach((u, i) => u.forEach((t) => unitOf.set(t, i)));
-  const span = new Map<string, [number, number]>();
-  for (const t of mirror) {
-    if (!t.callId) continue;
-    const i = unitOf.get(t)!;
-    const s = span.get(t.callId);
-    span.set(t.callId, s ? [Math.min(s[0], i), Math.max(s[1], i)] : [i, i]);
-  }
-  // reach[i] = the furthest unit that must be folded together with unit i.
-  const reach = units.map((_, i) => i);
-  for (const [from, to] of span.values()) for (let i = from; i <= to; i++) reach[i] = Math.max(reach[i], to);
-  const merged: Turn[][] = [];
-  for (let i = 0; i < units.length; ) {
-    let end = reach[i];
-    const group: Turn[] = [];
-    for (let j = i; j <= end; j++) {
-      end = Math.max(end, reach[j]);
-      group.push(...units[j]);
-    }
-    merged.push(group);
-    i = end + 1;
-  }
-  return merged;
+  return units;
 }
 
 /** Tokens a summary item of `text` adds to the window (o200k count plus the item overhead). */
