@@ -1,6 +1,7 @@
 // Terminal view: a live transcript (roles coloured, user transcripts filled in as they arrive) and a
 // status line (window gauge, cost, summaries). On a TTY the status line is redrawn in place at the
 // bottom; otherwise status changes are printed as plain lines, so a log or recording stays readable.
+import { INAUDIBLE } from '../protocol/constants.js';
 import type { AgentEvents, RealtimeAgent, Turn } from '../types.js';
 import { historyText, skippedText, statusText, summaryText } from './format.js';
 
@@ -111,7 +112,7 @@ export class TerminalView {
 
   private showUser(id: string, text: string, inaudible: boolean): void {
     this.printed.add(id);
-    const body = inaudible ? this.paint('dim', '[inaudible]') : text;
+    const body = inaudible ? this.paint('dim', INAUDIBLE) : text;
     if (this.tty && this.pendingUser === id && !this.midLine) {
       // Replace the placeholder line (it is the line just above the status line).
       this.clearStatus();
