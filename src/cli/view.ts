@@ -1,8 +1,11 @@
 // Terminal view: a live transcript (roles coloured, user transcripts filled in as they arrive) and a
 // status line (window gauge, cost, summaries). On a TTY the status line is redrawn in place at the
 // bottom; otherwise status changes are printed as plain lines, so a log or recording stays readable.
+// In text mode on a TTY a prompt line sits below the status line: the view erases both before it
+// prints and redraws both after (the prompt keeps what was typed), as readline-based REPLs do.
 import { INAUDIBLE } from '../protocol/constants.js';
 import type { AgentEvents, RealtimeAgent, Turn } from '../types.js';
+import type { PromptLine } from './text-input.js';
 import { historyText, skippedText, statusText, summaryText } from './format.js';
 
 export interface ViewOptions {
@@ -22,6 +25,8 @@ export class TerminalView {
   private readonly printed = new Set<string>();
   private pendingUser: string | null = null; // user item whose placeholder is the last line (TTY)
   private status = { tokens: 0, trigger: 0, costUsd: 0, note: '', estimated: false };
+  private prompt: PromptLine | null = null;
+  private promptShown = false;
 
   constructor(private readonly o: ViewOptions) {
     this.tty = !!o.out.isTTY;
@@ -35,17 +40,53 @@ export class TerminalView {
     this.o.out.write(this.o.redact(s));
   }
 
+  /** Text mode on a TTY: the input's prompt line, below the status line (null: no prompt). */
+  setPrompt(prompt: PromptLine | null): void {
+    if (!this.tty) return;
+    if (prompt) {
+      // readline has just drawn the prompt on the current line (the status line, if any, is not up yet).
+      this.prompt = prompt;
+      this.promptShown = true;
+      if (!this.statusShown && !this.midLine && this.status.trigger > 0) {
+        prompt.clear();
+        this.promptShown = false;
+        this.drawStatus();
+      }
+    } else {
+      // Input ended (the prompt line was erased; the cursor is at its start): the last status line
+      // stays on screen as a finished line, with the cost so far.
+      this.promptShown = false;
+      this.prompt = null;
+      this.statusShown = false;
+    }
+  }
+
   private clearStatus(): void {
-    if (this.tty && this.statusShown) {
+    if (!this.tty) return;
+    if (this.prompt && this.promptShown) {
+      this.prompt.clear();
+      this.promptShown = false;
+      if (this.statusShown) this.o.out.write('\x1b[1A\r\x1b[K');
+      this.statusShown = false;
+      return;
+    }
+    if (this.statusShown) {
       this.o.out.write('\r\x1b[K');
       this.statusShown = false;
     }
   }
 
   private drawStatus(): void {
-    if (!this.tty || this.midLine || this.status.trigger === 0) return;
-    this.o.out.write(this.paint('dim', statusText(this.status)));
-    this.statusShown = true;
+    if (!this.tty || this.midLine) return;
+    if (this.status.trigger > 0) {
+      this.o.out.write(this.paint('dim', statusText(this.status)));
+      this.statusShown = true;
+    }
+    if (this.prompt) {
+      if (this.statusShown) this.o.out.write('\n');
+      this.prompt.redraw();
+      this.promptShown = true;
+    }
   }
 
   private endStream(): void {
@@ -133,6 +174,7 @@ export class TerminalView {
     if (this.printed.has(e.itemId)) return;
     if (this.midLine !== e.itemId) {
       this.clearStatus();
+      this.prompt?.hold();
       this.endStream();
       this.pendingUser = null;
       this.write(`${this.label('assistant')} `);
