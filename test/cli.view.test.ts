@@ -62,4 +62,15 @@ describe('terminal view', () => {
     expect(s).toContain('\r\x1b[K'); // status line cleared before the next transcript line
     expect(s).toMatch(/window 10 \/ 20/);
   });
+  it('prints a skipped summary with its reason, and marks the window after a summary as an estimate on the status line', () => {
+    const out = sink(true);
+    const v = new TerminalView({ out: out.w, err: out.w, color: false, redact: (s) => s });
+    v.onWindow({ tokens: 2333, trigger: 2000, target: 0, costUsd: 0, responseId: 'r', usage: {} as never });
+    v.onSummarySkipped({ reason: 'nothing to fold: every older turn is among the kept recent turns' });
+    expect(out.text()).toContain('-- summary skipped: nothing to fold: every older turn is among the kept recent turns\n');
+    v.onSummary({ id: 'sum_001', text: 's', replacedIds: ['a', 'b'], turns: 2, windowBefore: 2333, windowAfterEstimate: 1683 });
+    expect(out.text().split('\n').at(-1)).toMatch(/^window ≈1,683 \/ 2,000 /);
+    v.onWindow({ tokens: 1553, trigger: 2000, target: 0, costUsd: 0, responseId: 'r2', usage: {} as never });
+    expect(out.text().split('\r\x1b[K').at(-1)).toMatch(/^window 1,553 \/ 2,000 /);
+  });
 });
