@@ -117,8 +117,10 @@ export const summariserMachine = setup({
     quiet: ({ context }) => !context.responseActive,
     emptySummary: (_, params: { text: string }) => params.text.trim().length === 0,
     // A fold must make the window smaller; otherwise the turns stay verbatim.
-    noSmaller: ({ context }, params: { text: string }) =>
-      context.strategy.estimateWindowAfter(context.plan!, params.text.trim(), context.window) >= context.window,
+    noSmaller: ({ context }, params: { text: string }) => {
+      const w = windowOf(context);
+      return context.strategy.estimateWindowAfter(context.plan!, params.text.trim(), w) >= w;
+    },
     deletesFailed: (_, params: { output: DeleteOutput }) => params.output.failed.length > 0,
   },
   delays: {
@@ -236,7 +238,7 @@ export const summariserMachine = setup({
               type: 'report',
               params: ({ context, event }) => ({
                 type: 'SUMMARISER.SKIPPED',
-                reason: `the summary would not make the window smaller (${context.window} tokens now, about ${context.strategy.estimateWindowAfter(context.plan!, event.output.text.trim(), context.window)} after): the turns stay verbatim`,
+                reason: `the summary would not make the window smaller (${windowOf(context)} tokens now, about ${context.strategy.estimateWindowAfter(context.plan!, event.output.text.trim(), windowOf(context))} after): the turns stay verbatim`,
               }),
             },
           },
@@ -335,6 +337,11 @@ export const summariserMachine = setup({
     },
   },
 });
+
+/** The window the fold is judged against: at least what is folded (0 = no usage reported yet). */
+function windowOf(context: Pick<SummariserContext, 'window' | 'plan'>): number {
+  return Math.max(context.window, context.plan?.foldedTokens ?? 0);
+}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -95,6 +95,13 @@ describe('summariser with a strategy (issue 10)', () => {
     expect(actor.getSnapshot().value).toBe('idle');
   });
 
+  it('with no usage reported yet (window 0) a summary shorter than what it folds still goes in', async () => {
+    const turns = [...exchange(1, 8), ...exchange(2)];
+    const { actor, last } = start('Trains.');
+    actor.send({ type: 'SUMMARISE', turns, window: 0, audioMs: {}, responseActive: false });
+    expect(await last('SUMMARISER.DONE')).toMatchObject({ replaces: ['u1', 'a1'] });
+  });
+
   it('reports the window estimate from the strategy: window - folded + o200k tokens of the summary + 4', async () => {
     const turns = [...exchange(1, 8), ...exchange(2, 8), ...exchange(3)];
     const text = 'Trains.';
