@@ -11,7 +11,7 @@ import { sessionMachine, type SessionEmitted, type SocketCommand } from '../mach
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
 import { resolvePolicy } from './conversation/policy.js';
-import { hysteresisStrategy } from './conversation/strategy.js';
+import { resolveStrategy } from './conversation/strategy.js';
 import { buildSummaryMessages } from './conversation/summary-prompt.js';
 import { buildSessionConfig } from './protocol/session-config.js';
 import { routeOf, type AudioPlaneEventType } from './protocol/event-registry.js';
@@ -142,7 +142,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       model: conn.model,
       sessionConfig: buildSessionConfig(options.session),
       policy,
-      strategy: hysteresisStrategy,
+      strategy: resolveStrategy(policy.strategy),
       connectTimeoutMs: options.connection?.connectTimeoutMs,
       reconnect: options.reconnect === false ? undefined : {
         maxAttempts: options.reconnect?.maxAttempts ?? 5,

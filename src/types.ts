@@ -88,7 +88,15 @@ export interface PolicyOptions {
   ackTimeoutMs: number;
   /** After a failed summary, wait this long before trying again (ms). */
   cooldownMs: number;
+  /**
+   * When to summarise and which turns to fold: 'hysteresis' (default: fold the oldest turns until the
+   * window is about `targetTokens`), 'cache-aware' (fold where the fewest tokens are re-billed once the
+   * summary busts the prompt cache), or your own `ContextStrategy` object.
+   */
+  strategy?: StrategyName | import('./conversation/strategy.js').ContextStrategy;
 }
+
+export type StrategyName = 'hysteresis' | 'cache-aware';
 
 export interface SummariserOptions {
   /** 'chat': chat completions through the openai SDK (default); 'realtime-oob': out-of-band response. */
@@ -176,6 +184,8 @@ export interface AgentEvents {
   'assistant.delta': { itemId: string; responseId: string; delta: string };
   window: WindowEvent;
   summary: SummaryEvent;
+  /** A summary (automatic or summariseNow) was not made: the reason says why (nothing to fold, or it would not shrink the window). */
+  'summary.skipped': { reason: string };
   error: import('./errors.js').AgentError;
   state: { session: string; summariser: string; pendingTranscripts: string[] };
   /** Output audio (pcm16 24 kHz mono). Audio plane: never passes through a machine. */

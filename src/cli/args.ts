@@ -39,6 +39,7 @@ export interface CliOptions {
   trigger?: number;
   target?: number;
   keep?: number;
+  policyStrategy?: 'hysteresis' | 'cache-aware';
   summaryRole?: 'system' | 'user' | 'assistant';
   summaryLanguage?: string;
   journal?: string;
@@ -98,6 +99,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'fold enough old turns that the window falls to about this' },
   { flag: 'keep', key: 'keep', kind: 'int', arg: 'TURNS', def: 'from --preset (2)', group: 'Context policy',
     help: 'always keep this many recent turns verbatim' },
+  { flag: 'policy-strategy', key: 'policyStrategy', kind: 'string', arg: 'NAME', def: 'hysteresis', choices: ['hysteresis', 'cache-aware'],
+    group: 'Context policy', help: 'hysteresis (fold the oldest turns down to --target) or cache-aware (fold down to --keep: the fewest tokens re-billed after the summary busts the prompt cache)' },
   { flag: 'summary-role', key: 'summaryRole', kind: 'string', arg: 'ROLE', def: 'system', choices: ['system', 'user', 'assistant'],
     group: 'Context policy', help: 'role of the summary item (assistant text can make the model answer in text only)' },
   { flag: 'summary-language', key: 'summaryLanguage', kind: 'string', arg: 'LANG', def: "the conversation's", group: 'Context policy',
