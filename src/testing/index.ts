@@ -2,6 +2,8 @@
 // with your own policy, summariser or invariants (see docs/model-based-testing.md).
 export {
   machineTestModel,
+  reducerTestModel,
+  modelState,
   runPath,
   collectFailures,
   pathCoverage,
@@ -9,6 +11,7 @@ export {
   describeEvents,
   flushMacrotask,
   type MachineModelOptions,
+  type ReducerModelOptions,
   type PathRunOptions,
   type PathCoverage,
   type Invariant,

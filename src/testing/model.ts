@@ -4,9 +4,11 @@
 import { TestModel } from 'xstate/graph';
 import {
   __unsafe_getAllOwnEventDescriptors as ownEventTypes,
+  fromTransition,
   type AnyEventObject,
   type AnyMachineSnapshot,
   type AnyStateMachine,
+  type Snapshot,
 } from 'xstate';
 
 export interface MachineModelOptions<TSnapshot = AnyMachineSnapshot> {
@@ -182,4 +184,45 @@ export function describeEvents(events: readonly AnyEventObject[]): string {
 /** One macrotask: promise doubles settle and queued events are processed. */
 export function flushMacrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+export interface ReducerModelOptions<S, E extends AnyEventObject> {
+  /** The model's starting state. */
+  initial: S;
+  /** The oracle: the state the system must be in after `event` (throw for an impossible event). */
+  reduce(state: S, event: E): S;
+  /** Events the walk may take from `state` (with their payloads): the environment's choices. */
+  enabled(state: S): E[];
+  /** State identity (default: the whole state): leave out what only describes the last step. */
+  key?: (state: S) => unknown;
+  /** As in machineTestModel: tell nodes apart by the transition that reached them (default true). */
+  transitionCoverage?: boolean;
+  /** Stop walking from a state (e.g. a final one, or past a bound on a counter). */
+  stopWhen?: (state: S) => boolean;
+  limit?: number;
+}
+
+/**
+ * A TestModel whose graph is YOUR model, written as a reducer (an oracle independent of the machine
+ * under test): the walk enumerates its event sequences, and each path step carries the model state
+ * the system under test must match (`modelState(step)`). Use it to test a machine through what it
+ * does (commands sent, events emitted) rather than its state names, so the test survives a redesign.
+ */
+export function reducerTestModel<S, E extends AnyEventObject>(options: ReducerModelOptions<S, E>): TestModel<Snapshot<unknown> & { context: S }, E, unknown> {
+  const logic = fromTransition((s: S, e: E) => options.reduce(s, e), options.initial);
+  const keyOf = (s: { context: S }) => JSON.stringify(options.key ? options.key(s.context) : s.context);
+  const coverTransitions = options.transitionCoverage ?? true;
+  return new TestModel(logic as never, {
+    events: (s: { context: S }) => options.enabled(s.context),
+    serializeState: (s: { context: S }, event?: AnyEventObject, prev?: { context: S }) =>
+      coverTransitions && event && prev ? `${keyOf(s)} via ${eventLabel(event)} from ${keyOf(prev)}` : keyOf(s),
+    serializeEvent: (e: AnyEventObject) => eventLabel(e),
+    stopWhen: (s: { context: S }) => !!options.stopWhen?.(s.context),
+    limit: options.limit ?? 100_000,
+  } as never) as never;
+}
+
+/** The model state a reducerTestModel path step expects. */
+export function modelState<S>(step: { state: unknown }): S {
+  return (step.state as { context: S }).context;
 }
