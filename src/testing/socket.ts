@@ -57,7 +57,6 @@ export interface ScriptedConnection {
 
 export interface ScriptedSocket {
   /** Pass as `sessionMachine.provide({ actors: { realtimeSocket: socket.logic } })`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   logic: CallbackActorLogic<SocketCommand, any, EventObject>;
   connections: ScriptedConnection[];
   /** The newest connection (throws when the session never connected). */
@@ -79,7 +78,6 @@ export function matches(m: ClientMatch, ev: WireEvent): boolean {
  */
 export function scriptedSocket(script: ServerScript | ((index: number) => ServerScript) = {}): ScriptedSocket {
   const connections: ScriptedConnection[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever input the session gives its socket
   const logic = fromCallback<SocketCommand, any>(({ input, sendBack, receive }) => {
     const s = typeof script === 'function' ? script(connections.length) : script;
     const report = (e: SocketReport) => {
