@@ -138,9 +138,9 @@ export async function runPath(path: ModelPath, run: PathRunOptions): Promise<voi
 }
 
 /** Runs every path; returns the failures instead of throwing (to prove a broken machine is caught). */
-export async function collectFailures(
-  paths: readonly ModelPath[],
-  runOne: (path: ModelPath) => Promise<void>,
+export async function collectFailures<P extends ModelPath>(
+  paths: readonly P[],
+  runOne: (path: P) => Promise<void>,
 ): Promise<{ path: string; message: string }[]> {
   const failures: { path: string; message: string }[] = [];
   for (const path of paths) {
