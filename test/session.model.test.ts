@@ -25,6 +25,7 @@ import {
   scriptedSocket,
   summariserDoubles,
   type ModelPath,
+  safePaths,
 } from '../src/testing/index.js';
 
 // ---- configuration -----------------------------------------------------------------------------------
@@ -300,7 +301,8 @@ const model = reducerTestModel<M, Ev>({
   transitionCoverage: false,
   stopWhen: (m) => m.gen > RECONNECT.maxAttempts,
 });
-const paths = model.getShortestPaths();
+const walk = safePaths(() => model.getShortestPaths());
+const paths = walk.paths;
 
 // ---- the system under test ------------------------------------------------------------------------
 const WATCHED = new Set(['session', 'reconnect', 'seeded', 'summary', 'error']);
@@ -524,6 +526,11 @@ describe('session machine (model-based, through the socket)', () => {
   });
   afterAll(() => {
     vi.useRealTimers();
+  });
+
+  it('the model can be walked', () => {
+    expect(walk.error).toBeNull();
+    expect(paths.length).toBeGreaterThan(0);
   });
 
   it('the model covers connect, configure, seed, live, responses, reconnect, rollover, expiry, fatal errors from every state, and stop', () => {

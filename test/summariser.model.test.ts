@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, type AnyEventObject } from 'xstate';
 import { summariserMachine, type SummariserInput, type SummariserReport } from '../machines/summariser.machine.js';
 import type { Turn } from '../src/types.js';
-import { collectFailures, createTestClock, machineTestModel, pathCoverage, reportCollector, runPath, summariserDoubles, type ModelPath } from '../src/testing/index.js';
+import { collectFailures, createTestClock, machineTestModel, pathCoverage, reportCollector, runPath, summariserDoubles, type ModelPath, safePaths } from '../src/testing/index.js';
 
 const turn = (id: string, role: 'user' | 'assistant', text: string | null, textState: Turn['textState'] = 'final'): Turn => ({
   id, kind: 'message', role, text, textState, audio: true, at: 0,
@@ -183,7 +183,8 @@ const model = machineTestModel<Snap>(summariserMachine, {
   // One summary round and the start of a second (a second SUMMARISE from idle repeats the first).
   stopWhen: (s) => s.context.count > 1,
 });
-const paths = model.getShortestPaths();
+const walk = safePaths(() => model.getShortestPaths());
+const paths = walk.paths;
 
 async function replay(machine: typeof summariserMachine, path: ModelPath): Promise<void> {
   const time = createTestClock();
@@ -240,6 +241,11 @@ async function replay(machine: typeof summariserMachine, path: ModelPath): Promi
 }
 
 describe('summariser machine (model-based, oracle)', () => {
+  it('the model can be walked', () => {
+    expect(walk.error).toBeNull();
+    expect(paths.length).toBeGreaterThan(0);
+  });
+
   it('the walk reaches every state, each failure and each ABORT as its own event sequence, and blank summaries', () => {
     const cov = pathCoverage(paths);
     for (const s of ['idle', 'collecting', 'summarising', 'awaitingQuiet', 'inserting', 'pruning', 'cooldown']) expect(cov.stateValues).toContain(JSON.stringify(s));

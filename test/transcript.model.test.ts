@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyEventObject } from 'xstate';
 import { transcriptMachine, type TranscriptInput, type TranscriptOutput } from '../machines/transcript.machine.js';
-import { collectFailures, createTestClock, machineTestModel, pathCoverage, retrieveItemDouble, runPath, type ModelPath } from '../src/testing/index.js';
+import { collectFailures, createTestClock, machineTestModel, pathCoverage, retrieveItemDouble, runPath, type ModelPath, safePaths } from '../src/testing/index.js';
 
 // maxAttempts 4: the back-off is exercised after attempts 1, 2 and 3 (attempt n waits n x base).
 const INPUT: TranscriptInput = { itemId: 'item_a', maxAttempts: 4, backoffMs: 400, awaitMs: 1000 };
@@ -71,7 +71,8 @@ const model = machineTestModel(transcriptMachine, {
   // Every distinction the checks depend on: where, which attempt, whether a text was accepted.
   key: (s) => [s.value, s.context.attempt, s.context.text],
 });
-const paths = model.getShortestPaths();
+const walk = safePaths(() => model.getShortestPaths());
+const paths = walk.paths;
 
 /** Replays one path on the real machine (or a mutant of it), checking each step against the oracle. */
 async function replay(machine: typeof transcriptMachine, path: ModelPath): Promise<void> {
@@ -114,6 +115,11 @@ async function replay(machine: typeof transcriptMachine, path: ModelPath): Promi
 }
 
 describe('transcript machine (model-based, oracle)', () => {
+  it('the model can be walked', () => {
+    expect(walk.error).toBeNull();
+    expect(paths.length).toBeGreaterThan(0);
+  });
+
   it('the walk covers every state, every event and each back-off up to maxAttempts, as distinct sequences', () => {
     const cov = pathCoverage(paths);
     for (const s of ['awaitingTranscript', 'retrieving', 'backingOff', 'done', 'failed']) expect(cov.stateValues).toContain(JSON.stringify(s));

@@ -6,6 +6,7 @@ export {
   modelState,
   runPath,
   collectFailures,
+  safePaths,
   pathCoverage,
   pathEvents,
   describeEvents,

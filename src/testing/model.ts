@@ -226,3 +226,16 @@ export function reducerTestModel<S, E extends AnyEventObject>(options: ReducerMo
 export function modelState<S>(step: { state: unknown }): S {
   return (step.state as { context: S }).context;
 }
+
+/**
+ * Computes a model's paths without throwing at collection time: a machine that cannot even be walked
+ * (a broken guard throws during the walk) then fails a test instead of the whole file, which some
+ * runners (Stryker's vitest runner among them) would not count as a failure.
+ */
+export function safePaths<P>(walk: () => P[]): { paths: P[]; error: Error | null } {
+  try {
+    return { paths: walk(), error: null };
+  } catch (e) {
+    return { paths: [], error: e instanceof Error ? e : new Error(String(e)) };
+  }
+}
