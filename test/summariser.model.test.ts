@@ -11,6 +11,9 @@ import { summariserMachine, type SummariserInput, type SummariserReport } from '
 import type { Turn } from '../src/types.js';
 import { collectFailures, createTestClock, machineTestModel, pathCoverage, reportCollector, runPath, summariserDoubles, type ModelPath, safePaths } from '../src/testing/index.js';
 
+// Under Stryker (npm run mutate) each mutant IS the broken machine: the mutant-detection tests below
+// would only replay every path again, so they are left out there.
+const UNDER_STRYKER = !!process.env.MUTATE_TARGET;
 const turn = (id: string, role: 'user' | 'assistant', text: string | null, textState: Turn['textState'] = 'final'): Turn => ({
   id, kind: 'message', role, text, textState, audio: true, at: 0,
 });
@@ -261,17 +264,17 @@ describe('summariser machine (model-based, oracle)', () => {
 
   for (const path of paths) it(path.description.slice(0, 300), () => replay(summariserMachine, path));
 
-  it('detects an empty-summary guard that never fires (mutant provided with machine.provide)', async () => {
+  it.skipIf(UNDER_STRYKER)('detects an empty-summary guard that never fires (mutant provided with machine.provide)', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { emptySummary: () => false } }), p));
     expect(failures.length).toBeGreaterThan(0);
   });
 
-  it('detects a deletesFailed guard that never fires', async () => {
+  it.skipIf(UNDER_STRYKER)('detects a deletesFailed guard that never fires', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { deletesFailed: () => false } }), p));
     expect(failures.length).toBeGreaterThan(0);
   });
 
-  it('detects inserting while a response is active (quiet guard always true)', async () => {
+  it.skipIf(UNDER_STRYKER)('detects inserting while a response is active (quiet guard always true)', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { quiet: () => true } }), p));
     expect(failures.length, failures.map((f) => f.message).join('\n')).toBeGreaterThan(0);
   });
