@@ -272,8 +272,7 @@ describe('live view server', () => {
       .filter((a) => a && a.family === 'IPv4' && !a.internal)
       .map((a) => a!.address);
     if (!addrs.length) {
-      console.log('[inspector] skipped the non-loopback check: this machine has no non-loopback IPv4 address (only lo)');
-      ctx.skip();
+      ctx.skip('this machine has no non-loopback IPv4 address (only lo)');
       return;
     }
     for (const address of addrs) {
