@@ -6,10 +6,10 @@ import { defineConfig } from 'vitest/config';
 // The files each target mutates are in stryker.config.mjs.
 export const TARGETS: Record<string, { tests: string[] }> = {
   transcript: {
-    tests: ['test/transcript.model.test.ts', 'test/seed-defects.test.ts'],
+    tests: ['test/machines.load.test.ts', 'test/transcript.model.test.ts', 'test/seed-defects.test.ts'],
   },
   summariser: {
-    tests: ['test/summariser.model.test.ts', 'test/seed-defects.test.ts', 'test/summariser.*.test.ts'],
+    tests: ['test/machines.load.test.ts', 'test/summariser.model.test.ts', 'test/seed-defects.test.ts', 'test/summariser.*.test.ts'],
   },
   conversation: {
     tests: [
@@ -20,7 +20,7 @@ export const TARGETS: Record<string, { tests: string[] }> = {
   },
   // Slow (the session model replays ~500 paths per mutant): run on its own with `npm run mutate -- session`.
   session: {
-    tests: ['test/session.model.test.ts', 'test/session*.test.ts'],
+    tests: ['test/machines.load.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts'],
   },
 };
 

@@ -103,7 +103,12 @@ describe('soak: a two-hour conversation in accelerated time', () => {
       const done = eventsOf(r, 'response.done').length;
       for (let i = 0; i < pcm.length; i += 48_000) r.agent.appendAudio(pcm.subarray(i, i + 48_000));
       r.agent.commitAudio();
-      await waitUntil(() => eventsOf(r, 'response.done').length > done, 20_000, `response to turn ${turns + 1}`);
+      await waitUntil(() => eventsOf(r, 'response.done').length > done, 20_000, `response to turn ${turns + 1}`).catch((e: Error) => {
+        // Say what happened around the lost response (a rollover under a requested response is defect F1
+        // of test/session.model.test.ts).
+        const tail = r.events.slice(-12).map((ev) => `${ev.name}${ev.name === 'reconnect' ? `(${(ev.payload as { reason: string }).reason})` : ''}`);
+        throw new Error(`${e.message}; last events: ${tail.join(', ')}`);
+      });
       await r.agent.idle();
       userMs += ms;
       turns++;
