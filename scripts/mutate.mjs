@@ -8,12 +8,21 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-const args = process.argv.slice(2);
-const targets = args.length ? args : ['transcript', 'summariser', 'conversation'];
+// `--from-reports target=seconds ...`: score reports already in reports/mutation/ (runs made one target
+// at a time, e.g. MUTATE_TARGET=summariser npx stryker run), with the durations they took.
+const fromReports = process.argv[2] === '--from-reports';
+const args = process.argv.slice(fromReports ? 3 : 2);
+const given = Object.fromEntries(args.filter((a) => a.includes('=')).map((a) => a.split('=')).map(([k, v]) => [k, Number(v)]));
+const targets = fromReports ? Object.keys(given) : args.length ? args : ['transcript', 'summariser', 'conversation'];
 const started = Date.now();
 const durations = {};
 const files = {};
 for (const target of targets) {
+  if (fromReports) {
+    durations[target] = given[target];
+    Object.assign(files, JSON.parse(readFileSync(`reports/mutation/${target}.json`, 'utf8')).files);
+    continue;
+  }
   const t0 = Date.now();
   const run = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_TARGET: target } });
   durations[target] = Math.round((Date.now() - t0) / 1000);
@@ -23,7 +32,7 @@ for (const target of targets) {
   }
   Object.assign(files, JSON.parse(readFileSync(`reports/mutation/${target}.json`, 'utf8')).files);
 }
-const durationS = Math.round((Date.now() - started) / 1000);
+const durationS = fromReports ? Object.values(durations).reduce((a, b) => a + b, 0) : Math.round((Date.now() - started) / 1000);
 const report = { files };
 const equivalents = existsSync('scripts/mutation-equivalents.json') ? JSON.parse(readFileSync('scripts/mutation-equivalents.json', 'utf8')) : {};
 const folders = {};
@@ -58,7 +67,7 @@ const scores = Object.fromEntries(Object.entries(folders).map(([k, f]) => [k, {
 }]));
 const out = {
   date: new Date().toISOString(),
-  command: `npm run mutate${args.length ? ` -- ${args.join(' ')}` : ''}`,
+  command: fromReports ? `MUTATE_TARGET=<target> npx stryker run (per target), then node scripts/mutate.mjs --from-reports ${args.join(' ')}` : `npm run mutate${args.length ? ` -- ${args.join(' ')}` : ''}`,
   targets,
   durationSeconds: durationS,
   durationSecondsPerTarget: durations,
