@@ -61,7 +61,7 @@ describe.skipIf(!built)(built ? 'examples run from the packed package' : 'exampl
     const tsc = await run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir);
     expect(tsc.stdout + tsc.stderr, 'tsc output').toBe('');
     expect(tsc.status).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it("the examples' tests pass, run by vitest from the user's directory", async () => {
     const vitest = await run([join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=json', '--outputFile=result.json'], dir);
@@ -73,5 +73,5 @@ describe.skipIf(!built)(built ? 'examples run from the packed package' : 'exampl
     expect(result.numFailedTests, JSON.stringify(result.testResults.map((f: { message: string }) => f.message))).toBe(0);
     expect(result.numPassedTests).toBeGreaterThan(5);
     expect(vitest.status).toBe(0);
-  }, 180_000);
+  }, 300_000);
 });
