@@ -139,7 +139,6 @@ describe('text mode on the built-in emulator', () => {
   it('npm start (--demo) replays the notebook: summary in French, then the model says so', async () => {
     const r = await runCli(['--demo', '--no-journal'], { timeoutMs: 60_000 });
     expect(r.code).toBe(0);
-    expect(r.ms).toBeLessThan(60_000);
     expect(r.stdout).toContain('no API key: using the built-in emulator; replies are synthetic');
     expect(r.stdout).toMatch(/\[user {5}\] Can you tell me a quick story\? \(item_/);
     // Issue 10: figures from the server's usage are plain; estimates carry ≈, and the legend says so.
