@@ -78,7 +78,8 @@ export async function waitPg(timeoutMs = 20_000): Promise<void> {
 // the shared side for its duration; the fault test takes the exclusive side, which waits until no
 // live reader is left (readers whose process is gone do not count) and holds new readers back.
 
-const LOCK_DIR = join(tmpdir(), 'rtc-pg-server-lock');
+// Shared by every test file, so not under the file's private TMPDIR (test/helpers/tmp-setup.ts).
+const LOCK_DIR = join((globalThis as { __rtcOuterTmp?: string }).__rtcOuterTmp ?? tmpdir(), 'rtc-pg-server-lock');
 const WRITER = join(LOCK_DIR, 'writer');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
