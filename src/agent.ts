@@ -183,6 +183,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       case 'summary':
         fire('summary', e.summary);
         break;
+      case 'summary.skipped':
+        fire('summary.skipped', { reason: e.reason });
+        break;
       case 'deleted':
         plane.forget(e.id);
         break;

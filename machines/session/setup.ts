@@ -321,8 +321,11 @@ export const sessionSetup = setup({
           enqueue.emit({ type: 'error', error: new AgentError('summariser_failed', message) });
           break;
         }
+        case 'SUMMARISER.SKIPPED':
+          enqueue.emit({ type: 'summary.skipped', reason: event.reason });
+          break;
         default:
-          break; // STARTED, SKIPPED: the phase reports carry what the session needs
+          break; // STARTED: the phase reports carry what the session needs
       }
     }),
   },

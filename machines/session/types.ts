@@ -136,6 +136,8 @@ export type SessionEmitted =
   | { type: 'window'; window: WindowEvent }
   | { type: 'summary'; summary: SummaryEvent }
   | { type: 'summary.inserted'; id: string; text: string; replaces: string[] }
+  /** The summariser decided not to summarise (nothing to fold, or the summary would not shrink the window). */
+  | { type: 'summary.skipped'; reason: string }
   | { type: 'deleted'; id: string }
   | { type: 'truncated'; id: string; audioEndMs: number; text: string | null }
   | { type: 'error'; error: AgentError }
