@@ -16,6 +16,8 @@ import { AgentError, type AgentErrorCode } from '../src/errors.js';
 import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../src/types.js';
 import { INTERRUPTED, summariserMachine, type SummariserReport } from './summariser.machine.js';
 import { transcriptMachine, type TranscriptOutput } from './transcript.machine.js';
+import { toolsMachine, type ToolCallRequest, type ToolsReport } from './tools.machine.js';
+import type { ToolCallOutput } from './tool-call.machine.js';
 
 /** Commands the session sends to the socket actor. */
 export type SocketCommand = { type: 'SEND'; event: WireEvent } | { type: 'CLOSE'; code?: number; reason?: string };
@@ -34,6 +36,7 @@ export interface TranscriptDoneEvent extends DoneActorEvent<TranscriptOutput> {
 export type SessionEvent =
   | SocketReport
   | SummariserReport
+  | ToolsReport
   | TranscriptDoneEvent
   | { type: 'USER.TEXT'; text: string }
   | { type: 'USER.COMMIT' }
@@ -61,6 +64,8 @@ export interface SessionInput {
   stableAfterMs?: number;
   /** A response with no response.done after this long is treated as ended (default 5 min). */
   responseTimeoutMs?: number;
+  /** Tools the agent runs (declared in sessionConfig): the `tools` child answers the model's calls. */
+  tools?: { timeouts: Record<string, number>; defaultTimeoutMs: number };
 }
 
 /** What a new session is seeded with after a reconnect or rollover. */
@@ -112,6 +117,8 @@ export interface SessionContext {
   rolloverForced: boolean;
   seed: SessionSeed | null;
   reconnectDelayMs: number;
+  /** Responses whose tool calls are still running (their outputs + one response.create follow). */
+  toolBatches: string[];
 }
 
 export type SessionEmitted =
@@ -126,7 +133,9 @@ export type SessionEmitted =
   | { type: 'error'; error: AgentError }
   | { type: 'response'; phase: 'created' | 'done'; responseId: string; status?: string }
   | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
-  | { type: 'seeded'; id: string; generation: number };
+  | { type: 'seeded'; id: string; generation: number }
+  | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
+  | { type: 'tool.result'; responseId: string; result: ToolCallOutput };
 
 // Fatal server errors end the session with the fix; the table lives in src/protocol/server-errors.ts.
 const FATAL_SERVER_CODES: Record<string, { code: AgentErrorCode; fix: string }> = Object.fromEntries(
@@ -152,6 +161,7 @@ export const sessionMachine = setup({
     }),
     transcript: transcriptMachine,
     summariser: summariserMachine,
+    tools: toolsMachine,
   },
   guards: {
     isEvent: ({ event }, params: { type: string | string[] }) =>
@@ -184,6 +194,7 @@ export const sessionMachine = setup({
       !context.responseActive &&
       !context.summarising &&
       !context.responseQueued &&
+      context.toolBatches.length === 0 &&
       (context.transcriptChildren.length === 0 || context.rolloverForced),
   },
   delays: {
@@ -221,6 +232,8 @@ export const sessionMachine = setup({
     }),
     announceReconnect: enqueueActions(({ context, enqueue }) => {
       enqueue.sendTo('summariser', { type: 'ABORT' });
+      // The calls' items stay in the old session: their outputs could not be answered in the new one.
+      if (context.input.tools && context.toolBatches.length > 0) enqueue.sendTo('tools', { type: 'TOOLS.ABORT' });
       enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
       enqueue.emit({ type: 'reconnect', attempt: context.reconnectAttempt, delayMs: context.reconnectDelayMs, reason: context.reconnectReason ?? 'drop' });
     }),
@@ -299,6 +312,33 @@ export const sessionMachine = setup({
         input: { parentRef: self, policy: context.input.policy, firstNumber: context.input.firstSummaryNumber },
       });
     }),
+    spawnTools: enqueueActions(({ context, enqueue, self }) => {
+      if (!context.input.tools) return;
+      enqueue.spawnChild('tools', { id: 'tools', input: { parentRef: self, ...context.input.tools } });
+    }),
+    // Barge-in, stop() and a lost connection end running calls (their signals abort; output "cancelled").
+    abortTools: enqueueActions(({ context, enqueue }) => {
+      if (context.input.tools && context.toolBatches.length > 0) enqueue.sendTo('tools', { type: 'TOOLS.ABORT' });
+    }),
+    toolsReport: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'TOOLS.STARTED') enqueue.emit({ type: 'tool.call', responseId: event.responseId, callId: event.callId, name: event.name, arguments: event.arguments });
+      else if (event.type === 'TOOLS.RESULT') enqueue.emit({ type: 'tool.result', responseId: event.responseId, result: event.result });
+      else if (event.type === 'TOOLS.SETTLED') enqueue.assign(({ context }) => ({ toolBatches: context.toolBatches.filter((r) => r !== event.responseId) }));
+    }),
+    // Live: every output goes in, then exactly one response.create (unless a barge-in cut the calls
+    // short: the user's new turn gets its own response).
+    answerTools: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'TOOLS.SETTLED') return;
+      const toolBatches = context.toolBatches.filter((r) => r !== event.responseId);
+      enqueue.assign({ toolBatches });
+      for (const o of event.outputs) {
+        enqueue.sendTo('socket', {
+          type: 'SEND',
+          event: { type: 'conversation.item.create', event_id: nextEventId(), item: { type: 'function_call_output', call_id: o.callId, output: o.output } },
+        });
+      }
+      if (!event.aborted) requestResponse({ ...context, toolBatches }, enqueue, self);
+    }),
     handleServerEvent: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SERVER.EVENT') return;
       handleServerEvent(context, event.event, enqueue);
@@ -320,6 +360,8 @@ export const sessionMachine = setup({
       if (context.responseActive) {
         enqueue.sendTo('socket', { type: 'SEND', event: { type: 'response.cancel', event_id: nextEventId() } });
       }
+      // No item playing (e.g. a barge-in while tools run): cancelling is all there is to do.
+      if (!event.itemId) return;
       const turn = findTurn(context.mirror, event.itemId);
       const total = Math.max(event.audioMs, context.audioMs[event.itemId] ?? 0);
       const played = Math.max(0, Math.min(Math.round(event.playedMs), Math.floor(total || event.playedMs)));
@@ -354,7 +396,8 @@ export const sessionMachine = setup({
       audioMs: ({ context, event }) => (event.type === 'AUDIO.MS' ? { ...context.audioMs, [event.itemId]: event.ms } : context.audioMs),
     }),
     summariseNow: enqueueActions(({ context, enqueue }) => {
-      if (context.responseActive) enqueue.assign({ summaryRequested: true });
+      // A call must never be folded before its output exists: wait for the tools' response too.
+      if (context.responseActive || context.toolBatches.length > 0) enqueue.assign({ summaryRequested: true });
       else startSummary(context, enqueue);
     }),
     transcriptDone: enqueueActions(({ context, event, enqueue }) => {
@@ -445,8 +488,9 @@ export const sessionMachine = setup({
     rolloverForced: false,
     seed: null,
     reconnectDelayMs: 0,
+    toolBatches: [],
   }),
-  entry: 'spawnSummariser',
+  entry: ['spawnSummariser', 'spawnTools'],
   initial: 'online',
   states: {
     online: {
@@ -516,7 +560,8 @@ export const sessionMachine = setup({
           },
           { actions: 'handleServerEvent' },
         ],
-        STOP: '.closing',
+        STOP: { target: '.closing', actions: 'abortTools' },
+        'TOOLS.*': { actions: 'toolsReport' },
         'AUDIO.MS': { actions: 'recordAudioMs' },
         'RESPONSE.TIMEOUT': { actions: 'responseTimedOut' },
         'xstate.done.actor.transcript.*': { actions: 'transcriptDone' },
@@ -606,8 +651,9 @@ export const sessionMachine = setup({
           on: {
             'USER.TEXT': { actions: 'userText' },
             'USER.COMMIT': { actions: 'userCommit' },
-            INTERRUPT: { actions: 'interrupt' },
+            INTERRUPT: { actions: ['abortTools', 'interrupt'] },
             SUMMARISE_NOW: { actions: 'summariseNow' },
+            'TOOLS.SETTLED': { actions: 'answerTools' },
           },
         },
         // Planned: before expires_at, at a turn boundary. Close this socket; `reconnecting` opens the next.
@@ -636,6 +682,7 @@ export const sessionMachine = setup({
       after: { reconnectDelay: 'online' },
       on: {
         STOP: 'closed',
+        'TOOLS.*': { actions: 'toolsReport' },
         'xstate.done.actor.transcript.*': { actions: 'transcriptDone' },
         'SUMMARISER.*': { actions: 'summariserReport' },
       },
@@ -873,8 +920,17 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
       }
       // Transcripts still missing now get fetched (the retrieve loop), as the seed intended.
       for (const childId of context.transcriptChildren) enqueue.sendTo(childId, { type: 'FETCH' });
+      const calls = context.input.tools && status === 'completed' ? functionCalls(r.output) : [];
+      if (calls.length > 0) {
+        next.toolBatches = [...context.toolBatches, id];
+        enqueue.assign({ toolBatches: next.toolBatches });
+        enqueue.sendTo('tools', { type: 'TOOLS.RUN', responseId: id, calls });
+      }
       const wantSummary = context.summaryRequested || window >= context.input.policy.triggerTokens;
-      if (wantSummary) {
+      if (wantSummary && next.toolBatches.length > 0) {
+        // Never fold a call before its output is in: summarise at the tools' follow-up response.
+        enqueue.assign({ summaryRequested: true });
+      } else if (wantSummary) {
         enqueue.assign({ summaryRequested: false });
         startSummary(next, rawEnqueue);
       }
@@ -951,6 +1007,16 @@ function flushQueuedResponse(context: SessionContext, rawEnqueue: unknown): void
   if (!context.responseQueued) return;
   enqueue.assign({ responseQueued: false });
   enqueue.sendTo('socket', { type: 'SEND', event: { type: 'response.create', event_id: nextEventId() } });
+}
+
+/** Completed function_call items of a response's output, in order. */
+function functionCalls(output: unknown): ToolCallRequest[] {
+  if (!Array.isArray(output)) return [];
+  return output.flatMap((item) =>
+    isObject(item) && item.type === 'function_call' && typeof item.call_id === 'string' && typeof item.name === 'string'
+      ? [{ callId: item.call_id, name: item.name, arguments: typeof item.arguments === 'string' ? item.arguments : '' }]
+      : [],
+  );
 }
 
 function isOutOfBand(r: Record<string, unknown>): boolean {

@@ -8,6 +8,10 @@ import { openJournal, type JournalWriter } from '../adapters/journal-file.js';
 import { sessionMachine, summariserState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
+import { toolsMachine } from '../machines/tools.machine.js';
+import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
+import { createToolRegistry, type ToolRegistry } from './tools/registry.js';
+import type { ToolCallEvent } from './tools/types.js';
 import { isSummary, resolvePolicy } from './conversation/policy.js';
 import { buildSummaryMessages, summarySystemPrompt, transcriptOf } from './conversation/summary-prompt.js';
 import { contentText } from './conversation/items.js';
@@ -89,6 +93,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   } catch (e) {
     throw new AgentError('bad_input', `invalid policy: ${(e as Error).message}`, true);
   }
+  if (options.toolTimeoutMs !== undefined && !(options.toolTimeoutMs > 0)) throw new AgentError('bad_input', 'toolTimeoutMs must be a positive number of milliseconds', true);
+  const tools: ToolRegistry | null = options.tools !== undefined ? createToolRegistry(options.tools, options.toolTimeoutMs) : null;
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
   const journal: JournalWriter | null = options.journal ? openJournal(options.journal, secrets) : null;
@@ -274,11 +280,18 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     return out;
   });
 
+  // Tools: validation and execution are I/O seen from the machines (user code, clocks, signals).
+  const validateArguments = fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => tools!.validate(input.name, input.arguments));
+  const executeTool = fromPromise<string, { name: string; callId: string; args: unknown }>(({ input, signal }) =>
+    tools!.execute(input.name, input.args, { signal, callId: input.callId, agent }),
+  );
+
   const machine = sessionMachine.provide({
     actors: {
       realtimeSocket,
       transcript: transcriptMachine.provide({ actors: { retrieveItem } }),
       summariser: summariserMachine.provide({ actors: { summarise, insertSummary, deleteItems } }),
+      tools: toolsMachine.provide({ actors: { toolCall: toolCallMachine.provide({ actors: { validateArguments, executeTool } }) } }),
     },
   });
 
@@ -289,7 +302,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       url: conn.url,
       dialect: conn.dialect,
       model: conn.model,
-      sessionConfig: buildSessionConfig(options.session),
+      sessionConfig: buildSessionConfig(options.session, tools ? { declarations: tools.declarations, toolChoice: options.toolChoice } : undefined),
+      tools: tools ? { timeouts: tools.timeouts, defaultTimeoutMs: tools.defaultTimeoutMs } : undefined,
       policy,
       connectTimeoutMs: options.connection?.connectTimeoutMs,
       reconnect: options.reconnect === false ? undefined : {
@@ -324,6 +338,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     }
   };
 
+  const toolStarted = new Map<string, number>();
   actor.on('*', (e: SessionEmitted) => {
     switch (e.type) {
       case 'session':
@@ -370,6 +385,18 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         outputBytes.clear(); // the previous session's items are gone
         fire('seeded', { id: e.id, generation: e.generation });
         break;
+      case 'tool.call':
+        toolStarted.set(e.callId, Date.now());
+        fire('tool.call', { callId: e.callId, name: e.name, arguments: e.arguments, responseId: e.responseId });
+        break;
+      case 'tool.result': {
+        const started = toolStarted.get(e.result.callId);
+        toolStarted.delete(e.result.callId);
+        const call: ToolCallEvent = { ...e.result, durationMs: started === undefined ? 0 : Date.now() - started, responseId: e.responseId };
+        safeJournal(() => journal?.write({ type: 'tool', ...call }));
+        fire('tool.result', call);
+        break;
+      }
       case 'response':
         if (e.phase === 'created') fire('response.created', { responseId: e.responseId });
         else fire('response.done', { responseId: e.responseId, status: e.status ?? 'completed' });
@@ -499,7 +526,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       if (live && held.length === 0) actor.send({ type: 'USER.COMMIT' });
       else hold({ kind: 'commit' });
     },
-    interrupt({ itemId, playedMs }) {
+    interrupt({ itemId, playedMs } = { itemId: '', playedMs: 0 }) {
       actor.send({ type: 'INTERRUPT', itemId, playedMs, audioMs: Math.round((outputBytes.get(itemId) ?? 0) / BYTES_PER_MS) });
     },
     send(event) {
@@ -517,7 +544,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
         const sum = summariserState(actor);
-        return !s.context.responseActive && !s.context.responseQueued && (sum === 'idle' || sum === 'cooldown');
+        return !s.context.responseActive && !s.context.responseQueued && s.context.toolBatches.length === 0 && (sum === 'idle' || sum === 'cooldown');
       };
       if (isIdle()) return Promise.resolve();
       return new Promise<void>((resolve) => {
