@@ -14,7 +14,8 @@ import { ConversationStore, computeBlock, type StoredItem } from './conversation
 import { E, type EmulatorError } from './errors.js';
 import { DEFAULT_TRANSCRIPTION_DELAY_MS, deleteShouldFail, rateLimitMessage, transcriptionOutcome } from './faults.js';
 import { validateItem } from './items.js';
-import { UNINTELLIGIBLE, generateReply } from './model.js';
+import { UNINTELLIGIBLE, generateReply, lastUserIndex, lastUserText } from './model.js';
+import { TOOL_CALL_FIELD, argumentDeltas, decideToolCalls, parseToolCallHint, type PlannedCall, type ToolCallScript } from './tools.js';
 import type { Ids, Rng } from './rng.js';
 import {
   applyGaSessionUpdate,
@@ -82,6 +83,14 @@ export interface EmulatorSessionHandle {
   setContextEcho(on: boolean): void;
   /** Make the next n responses fail with a rate-limit `status: "failed"`. */
   failNextResponses(n: number): void;
+  /** Script the function calls of this session's next in-band response (README "Function calling"). */
+  scriptToolCalls(calls: ToolCallScript[]): void;
+}
+
+interface CallState extends PlannedCall {
+  itemId: string;
+  callId: string;
+  stored?: StoredItem;
 }
 
 interface ActiveResponse {
@@ -106,6 +115,8 @@ interface ActiveResponse {
   timer?: NodeJS.Timeout;
   immediate?: NodeJS.Immediate;
   finished: boolean;
+  /** Set when this response calls functions instead of speaking. */
+  calls?: CallState[];
 }
 
 interface LateTranscript {
@@ -137,6 +148,8 @@ export class RealtimeSession implements EmulatorSessionHandle {
   private vad: EnergyVad | undefined;
   private speechItemId: string | undefined;
   private inbandHint: string | undefined;
+  private inbandToolCalls: ToolCallScript[] | undefined;
+  private readonly scriptedCalls: ToolCallScript[][] = [];
   private prevBlocks: TokenBlock[] | undefined;
   private instrKey = '';
   private instrBlock: TokenBlock = { key: '', text: 0, audio: 0 };
@@ -146,6 +159,7 @@ export class RealtimeSession implements EmulatorSessionHandle {
   private responses = 0;
   private tokensUsed = 0;
   private hasAudioOutput = false;
+  private readonly globalToolCalls: ToolCallScript[][];
 
   constructor(
     private readonly ws: WebSocket,
@@ -153,13 +167,14 @@ export class RealtimeSession implements EmulatorSessionHandle {
     private readonly ids: Ids,
     private readonly rng: Rng,
     private readonly globalHints: string[],
-    init: { model: string; dialect: 'ga' | 'beta'; onClose: (s: RealtimeSession) => void },
+    init: { model: string; dialect: 'ga' | 'beta'; onClose: (s: RealtimeSession) => void; globalToolCalls?: ToolCallScript[][] },
   ) {
     this.id = ids.session();
     this.model = init.model;
     this.dialect = init.dialect;
     this.conversationId = ids.conversation();
     this.cfg = defaultSession(init.model);
+    this.globalToolCalls = init.globalToolCalls ?? [];
     this.contextEcho = opts.contextEcho;
     this.rateLimited = opts.faults.rateLimitResponses ?? 0;
     this.expiresAt = Math.floor((Date.now() + opts.maxSessionMs) / 1000);
@@ -208,6 +223,9 @@ export class RealtimeSession implements EmulatorSessionHandle {
   }
   failNextResponses(n: number): void {
     this.rateLimited = n;
+  }
+  scriptToolCalls(calls: ToolCallScript[]): void {
+    this.scriptedCalls.push(calls);
   }
 
   // ------------------------------------------------------------------ sending
@@ -385,6 +403,8 @@ export class RealtimeSession implements EmulatorSessionHandle {
   private takeHint(ev: WireEvent): void {
     const h = ev[HINT_FIELD];
     if (typeof h === 'string') this.inbandHint = h;
+    const calls = parseToolCallHint(ev[TOOL_CALL_FIELD]);
+    if (calls) this.inbandToolCalls = calls;
   }
 
   private bufferedMs(): number {
@@ -448,7 +468,9 @@ export class RealtimeSession implements EmulatorSessionHandle {
     this.buffered = 0;
     const format = this.cfg.input_format;
     const heard = this.inbandHint ?? this.sessionHints.shift() ?? this.globalHints.shift();
+    const toolCalls = this.inbandToolCalls;
     this.inbandHint = undefined;
+    this.inbandToolCalls = undefined;
     // The real service sends `"transcript": null` on a fresh user audio part (the SDK's TS type says
     // optional string, but clients such as @openai/agents-realtime validate the wire shape): fidelity wins.
     const content = [{ type: 'input_audio' as const, transcript: WIRE_NULL }];
@@ -457,6 +479,7 @@ export class RealtimeSession implements EmulatorSessionHandle {
       audioFormat: format,
       audioMs: durationMs(audio.length, format),
       heard,
+      toolCalls,
     });
     const previous = this.store.last()?.item.id ?? null;
     this.store.insert(stored);
@@ -562,11 +585,16 @@ export class RealtimeSession implements EmulatorSessionHandle {
     if (item.type === 'function_call' && !item.call_id) (item as { call_id?: string }).call_id = this.ids.call();
     const withId = { ...v.item, id } as ConversationItem & { id: string };
     const hint = typeof ev[HINT_FIELD] === 'string' ? (ev[HINT_FIELD] as string) : undefined;
+    const rawCalls = ev[TOOL_CALL_FIELD] ?? (isObj(ev.item) ? ev.item[TOOL_CALL_FIELD] : undefined);
+    const toolCalls = parseToolCallHint(rawCalls);
+    if (rawCalls !== undefined && !toolCalls)
+      return this.emitError(E.invalidType(TOOL_CALL_FIELD, 'an object {name, arguments?} or an array of them', rawCalls), eventId);
     const stored = this.makeStored(withId, {
       audio: v.audio && this.opts.retainAudio ? v.audio : undefined,
       audioFormat: this.cfg.input_format,
       audioMs: v.audio ? durationMs(v.audio.length, this.cfg.input_format) : 0,
       heard: hint,
+      toolCalls,
     });
     const r = this.store.insert(stored, typeof prev === 'string' ? prev : undefined);
     if (!r) return this.emitError(E.previousMissing(String(prev)), eventId);
@@ -751,6 +779,8 @@ export class RealtimeSession implements EmulatorSessionHandle {
       this.emit({ type: 'response.done', event_id: this.eid(), response: resp });
       return;
     }
+    const calls = this.planToolCalls(items, p, inBand);
+    if (calls.length) return this.startToolCalls(r, calls);
     // The reply.
     let scripted: string | undefined;
     if (inBand && this.opts.script && this.scriptIndex < this.opts.script.length) scripted = this.opts.script[this.scriptIndex++];
@@ -790,6 +820,74 @@ export class RealtimeSession implements EmulatorSessionHandle {
     const start = () => this.pump(r);
     if (this.opts.latencyMs > 0) r.timer = setTimeout(start, this.opts.latencyMs);
     else r.immediate = setImmediate(start);
+  }
+
+  // ------------------------------------------------------------------ function calls
+
+  private planToolCalls(items: readonly StoredItem[], p: ResponseParams, inBand: boolean): PlannedCall[] {
+    const at = lastUserIndex(items);
+    const answered = items.slice(at + 1).some((s) => s.item.type === 'function_call');
+    const scripted = inBand ? (this.scriptedCalls.shift() ?? this.globalToolCalls.shift()) : undefined;
+    return decideToolCalls({
+      tools: p.tools ?? this.cfg.tools,
+      toolChoice: p.tool_choice ?? this.cfg.tool_choice,
+      userText: lastUserText(items),
+      hinted: at >= 0 ? items[at].toolCalls : undefined,
+      scripted,
+      answered,
+    });
+  }
+
+  private startToolCalls(r: ActiveResponse, calls: PlannedCall[]): void {
+    r.calls = calls.map((c) => ({ ...c, itemId: this.ids.item(), callId: this.ids.call() }));
+    const start = () => this.streamToolCalls(r);
+    if (this.opts.latencyMs > 0) r.timer = setTimeout(start, this.opts.latencyMs);
+    else r.immediate = setImmediate(start);
+  }
+
+  /** Streams every call as the service does: item added, argument deltas, done; then response.done. */
+  private streamToolCalls(r: ActiveResponse): void {
+    r.timer = undefined;
+    r.immediate = undefined;
+    if (r.finished || this.closed || !r.calls) return;
+    r.calls.forEach((c, output_index) => {
+      const base = { id: c.itemId, object: 'realtime.item' as const, type: 'function_call' as const, call_id: c.callId, name: c.name };
+      const added = { ...base, status: 'in_progress' as const, arguments: '' };
+      c.stored = this.makeStored(added);
+      this.emit({ type: 'response.output_item.added', event_id: this.eid(), response_id: r.id, output_index, item: { ...added } });
+      let previous: string | null = null;
+      if (r.inBand) {
+        previous = this.store.last()?.item.id ?? null;
+        this.store.insert(c.stored);
+        this.emit({ type: 'conversation.item.added', event_id: this.eid(), previous_item_id: previous, item: { ...added } });
+      }
+      const ids = { response_id: r.id, item_id: c.itemId, output_index, call_id: c.callId };
+      for (const delta of argumentDeltas(c.arguments))
+        this.emit({ type: 'response.function_call_arguments.delta', event_id: this.eid(), ...ids, delta });
+      this.emit({ type: 'response.function_call_arguments.done', event_id: this.eid(), ...ids, name: c.name, arguments: c.arguments });
+      const done = { ...base, status: 'completed' as const, arguments: c.arguments };
+      c.stored.item = done;
+      this.store.touch(c.stored);
+      if (r.inBand && this.store.has(c.itemId)) this.emit({ type: 'conversation.item.done', event_id: this.eid(), previous_item_id: previous, item: { ...done } });
+      this.emit({ type: 'response.output_item.done', event_id: this.eid(), response_id: r.id, output_index, item: { ...done } });
+    });
+    this.finishResponse(r, 'completed');
+  }
+
+  /** response.done of a function-call response: its output is the calls streamed so far. */
+  private finishToolResponse(r: ActiveResponse, status: 'completed' | 'cancelled' | 'incomplete', reason?: 'turn_detected' | 'client_cancelled' | 'max_output_tokens'): void {
+    const output = (r.calls ?? []).filter((c) => c.stored && (c.stored.item as { status?: string }).status === 'completed').map((c) => c.stored!.item);
+    let outText = 0;
+    for (const c of r.calls ?? []) if (c.stored) outText += textTokens(c.name) + textTokens(c.arguments);
+    const usage = buildUsage(r.inputBlocks, r.cache, { text: outText, audio: 0 });
+    this.tokensUsed += usage.total_tokens ?? 0;
+    const statusDetails: RealtimeResponseStatus | undefined = status === 'completed' ? undefined : { type: status, ...(reason ? { reason } : {}) };
+    const resp = this.wireResponse(r, status, statusDetails);
+    resp.output = output;
+    resp.usage = usage;
+    if (r.inBand) this.prevBlocks = r.inputBlocks;
+    this.emit({ type: 'response.done', event_id: this.eid(), response: resp });
+    if (r.inBand && this.late.length) for (const l of this.late.splice(0)) l.run();
   }
 
   private emitRateLimits(blocks: TokenBlock[]): void {
@@ -868,6 +966,7 @@ export class RealtimeSession implements EmulatorSessionHandle {
     if (r.finished) return;
     r.finished = true;
     this.cleanupResponse(r);
+    if (r.calls) return this.finishToolResponse(r, status, reason);
     const itemId = r.stored.item.id;
     const text = r.words.slice(0, r.sentWords).join(' ');
     const ids = { event_id: '', response_id: r.id, item_id: itemId, output_index: 0, content_index: 0 };

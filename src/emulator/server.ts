@@ -12,6 +12,7 @@ import { E } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { RealtimeSession } from './realtime-session.js';
 import { Ids, Rng } from './rng.js';
+import { parseToolCallHint, type ToolCallScript } from './tools.js';
 
 const REALTIME_PATHS = new Set(['/v1/realtime', '/openai/v1/realtime', '/openai/realtime', '/realtime']);
 const DEFAULT_MODEL = 'gpt-realtime';
@@ -77,6 +78,8 @@ function isBeta(req: IncomingMessage): boolean {
 export class EmulatorServer {
   readonly sessions: RealtimeSession[] = [];
   readonly globalHints: string[] = [];
+  /** Scripted function calls: each entry is the calls of one future in-band response (any session). */
+  readonly globalToolCalls: ToolCallScript[][] = [];
   private readonly rng: Rng;
   private readonly ids: Ids;
   private server!: Server;
@@ -166,6 +169,7 @@ export class EmulatorServer {
     const session = new RealtimeSession(ws, this.opts, this.ids, this.rng.fork(), this.globalHints, {
       model,
       dialect: beta ? 'beta' : 'ga',
+      globalToolCalls: this.globalToolCalls,
       onClose: (s) => {
         const i = this.sessions.indexOf(s);
         if (i >= 0) this.sessions.splice(i, 1);
@@ -196,6 +200,7 @@ export class EmulatorServer {
       path === '/v1/chat/completions' ||
       path === '/openai/v1/chat/completions' ||
       path === '/emulator/hints' ||
+      path === '/emulator/tool-calls' ||
       path === '/emulator/sessions' ||
       path.startsWith('/emulator/sessions/');
     if (!known) return json(404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
@@ -226,6 +231,17 @@ export class EmulatorServer {
           s.hint(b.text);
         } else this.globalHints.push(b.text);
         return json(200, { queued: true, pending: this.globalHints.length });
+      }
+      if (path === '/emulator/tool-calls') {
+        const calls = parseToolCallHint(b.calls);
+        if (!calls)
+          return json(400, { error: { message: "Invalid 'calls': expected {name, arguments?} or a non-empty array of them.", type: 'invalid_request_error', param: 'calls', code: 'invalid_value' } });
+        if (typeof b.session_id === 'string') {
+          const s = this.sessions.find((x) => x.id === b.session_id);
+          if (!s) return json(404, { error: { message: `No live session ${b.session_id}`, type: 'invalid_request_error', param: 'session_id', code: 'not_found' } });
+          s.scriptToolCalls(calls);
+        } else this.globalToolCalls.push(calls);
+        return json(200, { queued: true, pending: this.globalToolCalls.length });
       }
       const m = /^\/emulator\/sessions\/([^/]+)\/(context-echo|drop|expire)$/.exec(path);
       const s = m ? this.sessions.find((x) => x.id === m[1]) : undefined;

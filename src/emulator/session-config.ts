@@ -409,6 +409,7 @@ export interface ResponseParams {
   voice?: unknown;
   output_format?: AudioFormatType;
   tools?: unknown[];
+  tool_choice?: unknown;
 }
 
 /** Validates GA `response.create` parameters (beta ones are checked against beta names first). */
@@ -464,6 +465,7 @@ export function parseResponseParams(raw: unknown, dialect: 'ga' | 'beta', betaRa
     if (!Array.isArray(raw.tools)) return E.invalidType('response.tools', 'an array', raw.tools);
     out.tools = raw.tools;
   }
+  if (raw.tool_choice !== undefined) out.tool_choice = raw.tool_choice;
   if (raw.audio !== undefined) {
     if (!isObj(raw.audio)) return E.invalidType('response.audio', 'an object', raw.audio);
     const o = raw.audio.output;
