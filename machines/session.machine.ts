@@ -119,6 +119,8 @@ export interface SessionContext {
   reconnectDelayMs: number;
   /** Responses whose tool calls are still running (their outputs + one response.create follow). */
   toolBatches: string[];
+  /** Tool outputs went in and their response.create is on its way: not idle until it starts. */
+  toolsAnswered: boolean;
 }
 
 export type SessionEmitted =
@@ -195,6 +197,7 @@ export const sessionMachine = setup({
       !context.summarising &&
       !context.responseQueued &&
       context.toolBatches.length === 0 &&
+      !context.toolsAnswered &&
       (context.transcriptChildren.length === 0 || context.rolloverForced),
   },
   delays: {
@@ -228,6 +231,7 @@ export const sessionMachine = setup({
         activeResponseId: null,
         rolloverPending: false,
         rolloverForced: false,
+        toolsAnswered: false,
       };
     }),
     announceReconnect: enqueueActions(({ context, enqueue }) => {
@@ -337,7 +341,9 @@ export const sessionMachine = setup({
           event: { type: 'conversation.item.create', event_id: nextEventId(), item: { type: 'function_call_output', call_id: o.callId, output: o.output } },
         });
       }
-      if (!event.aborted) requestResponse({ ...context, toolBatches }, enqueue, self);
+      if (event.aborted) return;
+      enqueue.assign({ toolsAnswered: true });
+      requestResponse({ ...context, toolBatches }, enqueue, self);
     }),
     handleServerEvent: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SERVER.EVENT') return;
@@ -489,6 +495,7 @@ export const sessionMachine = setup({
     seed: null,
     reconnectDelayMs: 0,
     toolBatches: [],
+    toolsAnswered: false,
   }),
   entry: ['spawnSummariser', 'spawnTools'],
   initial: 'online',
@@ -857,7 +864,7 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
         enqueue.assign({ oobResponses: [...context.oobResponses.slice(-20), id] });
         return;
       }
-      enqueue.assign({ responseActive: true, activeResponseId: id });
+      enqueue.assign({ responseActive: true, activeResponseId: id, toolsAnswered: false });
       enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: true });
       enqueue.cancel(RESPONSE_TIMER);
       enqueue.raise({ type: 'RESPONSE.TIMEOUT', responseId: id }, { id: RESPONSE_TIMER, delay: context.input.responseTimeoutMs ?? 300_000 });

@@ -544,7 +544,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
         const sum = summariserState(actor);
-        return !s.context.responseActive && !s.context.responseQueued && s.context.toolBatches.length === 0 && (sum === 'idle' || sum === 'cooldown');
+        return !s.context.responseActive && !s.context.responseQueued && s.context.toolBatches.length === 0 && !s.context.toolsAnswered && (sum === 'idle' || sum === 'cooldown');
       };
       if (isIdle()) return Promise.resolve();
       return new Promise<void>((resolve) => {
