@@ -16,6 +16,7 @@ import { historyText } from './cli/format.js';
 import { chooseIo, describe, type IoChoice } from './cli/io.js';
 import { JsonOutput } from './cli/json-output.js';
 import { runTextInput } from './cli/text-input.js';
+import { loadTools } from './cli/tools.js';
 import { TerminalView } from './cli/view.js';
 import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
 import { nextResponseDone } from './cli/wait.js';
@@ -107,6 +108,8 @@ class Run {
     });
     if (o.json) this.json = new JsonOutput(process.stdout, this.redact);
 
+    // A bad --tools file is a usage error before anything starts.
+    const tools = o.tools !== undefined ? await loadTools(o.tools) : undefined;
     const io: IoChoice = o.demo
       ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo of the seed notebook: audio turns with transcript hints, preset seed-demo, summaries in French' }
       : await chooseIo(o);
@@ -136,6 +139,7 @@ class Run {
         ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : o.demo ? { summaryLanguage: 'French' } : {}),
       },
       summariser: this.backend.summariser,
+      ...(tools ? { tools } : {}),
       journal,
       reconnect: o.reconnectAttempts === 0 ? false : { maxAttempts: o.reconnectAttempts },
       rolloverMarginMs: o.rolloverMarginS * 1000,
@@ -146,6 +150,7 @@ class Run {
       `${NAME} ${version()} · ${this.backend.banner}`,
       `${io.note}`,
       journal ? `journal: ${journal}` : 'journal: off',
+      ...(tools ? [`tools: ${tools.map((t) => t.name).join(', ')}`] : []),
     ];
     for (const l of banner) this.info(l);
 

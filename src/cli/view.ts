@@ -3,6 +3,7 @@
 // bottom; otherwise status changes are printed as plain lines, so a log or recording stays readable.
 import type { AgentEvents, RealtimeAgent, Turn } from '../types.js';
 import { historyText, statusText, summaryText } from './format.js';
+import { callText, clip } from './tools.js';
 
 export interface ViewOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -174,6 +175,20 @@ export class TerminalView {
     }
   }
 
+  /** A tool call starts: shown at once, so a slow tool is visibly running. */
+  onToolCall(e: AgentEvents['tool.call']): void {
+    this.info(`tool ${callText(e.name, e.arguments)} …`);
+  }
+
+  /** Its result (or error) and how long it took. */
+  onToolResult(e: AgentEvents['tool.result']): void {
+    const head = `tool ${callText(e.name, e.arguments)}`;
+    const ms = `[${e.durationMs} ms]`;
+    if (e.status === 'done') this.line(`${this.paint('dim', head)} -> ${clip(e.output)} ${this.paint('dim', ms)}`);
+    else if (e.status === 'cancelled') this.line(this.paint('dim', `${head} cancelled (you interrupted) ${ms}`));
+    else this.line(`${this.paint('dim', head)} ${this.paint('red', e.status === 'timedOut' ? `timed out: ${e.error}` : `failed: ${e.error}`)} ${this.paint('dim', ms)}`);
+  }
+
   history(turns: readonly Turn[]): void {
     this.line(historyText(turns));
   }
@@ -187,6 +202,8 @@ export class TerminalView {
       agent.on('response.done', () => this.onResponseDone()),
       agent.on('window', (e) => this.onWindow(e)),
       agent.on('summary', (e) => this.onSummary(e)),
+      agent.on('tool.call', (e) => this.onToolCall(e)),
+      agent.on('tool.result', (e) => this.onToolResult(e)),
       agent.on('reconnect', (e) =>
         this.info(
           e.reason === 'drop'
