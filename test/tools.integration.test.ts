@@ -11,6 +11,7 @@ import { parseJournal, type JournalLine } from '../src/conversation/journal.js';
 import type { AgentEvents } from '../src/types.js';
 import type { Tool } from '../src/tools/types.js';
 import { next, rig, say, waitUntil, type Rig } from './helpers/engine.js';
+import { FrameHub, type ActorFrame, type Frame, type SnapFrame } from '../src/inspector/frames.js';
 // The example tool module the CLI loads (plain JavaScript, real Intl).
 import exampleTools from '../examples/tools.mjs';
 
@@ -124,6 +125,33 @@ describe('a tool called and its result in the reply', () => {
     // The emulator only calls declared function tools by the keyword rule: the declaration arrived.
     expect(seen.results[0]).toMatchObject({ name: 'get_weather', status: 'done', output: '{"city":"Paris","celsius":21}' });
     expect(lastReply(r)).toBe('get_weather returned {"city":"Paris","celsius":21}.');
+  });
+});
+
+describe('the inspector', () => {
+  it('shows the tools coordinator and one toolCall actor per call, running then done, then stopped', async () => {
+    const r = (current = await rig({}, { session: textOpts, tools: exampleTools as Tool[] }));
+    const hub = new FrameHub({ secrets: [] });
+    hub.attach(r.agent);
+    const seen = collect(r);
+    await r.agent.start();
+    await say(r, 'What time is it in Tokyo?');
+    await waitUntil(() => seen.results.length === 1 && lastReply(r) !== '', 10_000, 'the reply');
+    await new Promise((res) => setTimeout(res, 300)); // frames are produced on a timer
+    const frames: readonly Frame[] = hub.frames();
+    hub.close();
+    const actors = frames.filter((f): f is ActorFrame => f.k === 'actor');
+    const session = actors.find((a) => a.id === 'session')!;
+    const tools = actors.find((a) => a.id === 'tools')!;
+    expect(tools.parent).toBe(session.sid);
+    const call = actors.find((a) => a.id === `toolCall.${seen.results[0].callId}`)!;
+    expect(call, actors.map((a) => a.id).join()).toBeDefined();
+    expect(call.kind).toBe('machine');
+    expect(call.parent).toBe(tools.sid);
+    const own = frames.filter((f) => 'sid' in f && f.sid === call.sid);
+    const states = own.filter((f): f is SnapFrame => f.k === 'snap').flatMap((f) => [...(f.via ?? []).map((v) => v.join()), (f.active ?? []).join()]);
+    expect(states.some((s) => s.includes('toolCall.done'))).toBe(true);
+    expect(own.at(-1)).toMatchObject({ k: 'stop' });
   });
 });
 
