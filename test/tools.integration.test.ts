@@ -307,6 +307,39 @@ describe('barge-in', () => {
   });
 });
 
+describe('other wires and connections', () => {
+  it('works on the beta dialect too (tools and outputs translated at the edge)', async () => {
+    const r = (current = await rig({}, { connection: { dialect: 'beta' }, session: textOpts, tools: exampleTools as Tool[] }));
+    const seen = collect(r);
+    await r.agent.start();
+    await say(r, 'Please convert 5 km to miles');
+    await waitUntil(() => seen.results.length === 1 && lastReply(r) !== '', 10_000, 'the reply');
+    expect(seen.results[0]).toMatchObject({ name: 'convert_units', arguments: '{"value":5,"from":"km","to":"miles"}', status: 'done' });
+    expect(JSON.parse(seen.results[0].output).result).toBe(3.107); // 5000 m / 1609.344 m
+    expect(lastReply(r)).toBe(`convert_units returned ${seen.results[0].output}.`);
+  });
+
+  it('a dropped connection aborts a running call; after the reconnect tools are declared again and work', async () => {
+    let aborted = 0;
+    const slow: Tool = { name: 'get_report', execute: (_a, { signal }) => new Promise((res) => signal.addEventListener('abort', () => { aborted++; res('late'); })) };
+    const fast: Tool = { name: 'get_time', execute: () => 'noon' };
+    const r = (current = await rig({}, { session: textOpts, tools: [slow, fast], reconnect: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 } }));
+    const seen = collect(r);
+    await r.agent.start();
+    r.agent.sendText('Send me the report');
+    await waitUntil(() => seen.calls.length === 1);
+    const first = r.emu.sessions().at(-1)!;
+    first.drop();
+    await next(r, 'seeded', () => true, 10_000);
+    expect(aborted).toBe(1);
+    expect(seen.results[0]).toMatchObject({ name: 'get_report', status: 'cancelled', output: 'cancelled' });
+    await r.agent.idle();
+    await say(r, 'What time is it?');
+    await waitUntil(() => seen.results.length === 2 && lastReply(r) === 'get_time returned noon.', 10_000, 'the reply after the reconnect');
+    expect(r.emu.sessions().at(-1)!.id).not.toBe(first.id);
+  });
+});
+
 describe('many tool calls, summarised and rolled over', () => {
   it('every call/output pair stays intact on the server and in the journal; the seed carries tool results', async () => {
     const journal = journalPath();
