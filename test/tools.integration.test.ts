@@ -340,6 +340,37 @@ describe('other wires and connections', () => {
   });
 });
 
+describe('summaries wait for running tools', () => {
+  it('a summary due at the calls\' response.done waits for their follow-up response: the call is never folded alone', async () => {
+    // keepLastTurns 0 and target 0: a summary at the call's response.done would fold the lone call.
+    const slow: Tool = { name: 'get_time', execute: () => new Promise((res) => setTimeout(() => res('noon'), 100)) };
+    const r = (current = await rig({}, { session: textOpts, tools: [slow], policy: { triggerTokens: 60, targetTokens: 0, keepLastTurns: 0 } }));
+    const seen = collect(r);
+    const errors: string[] = [];
+    r.agent.on('error', (e) => errors.push(e.message));
+    const summaries: AgentEvents['summary'][] = [];
+    r.agent.on('summary', (x) => summaries.push(x));
+    await r.agent.start();
+    await say(r, 'What time is it?');
+    // Keep 0: the summary folds the reply too, so the reply is read from the turn events.
+    const replies = () => r.events.filter((e) => e.name === 'turn').map((e) => e.payload as { role: string; text: string | null }).filter((t) => t.role === 'assistant' && t.text).map((t) => t.text);
+    await waitUntil(() => seen.results.length === 1 && replies().length > 0 && summaries.length > 0, 10_000, 'the reply and a summary');
+    await r.agent.idle();
+    expect(replies()).toEqual(['get_time returned noon.']);
+    // The summary came after the tools' follow-up response and folded the call with its output.
+    const server = serverItems(r);
+    expectPairsIntact(server);
+    const folded = summaries.flatMap((x) => x.replacedIds);
+    const turns = r.events.filter((e) => e.name === 'turn').map((e) => e.payload as { id: string; kind: string });
+    const callItem = turns.find((t) => t.kind === 'function_call')!;
+    const outItem = turns.find((t) => t.kind === 'function_call_output')!;
+    expect(outItem, 'the output item was added').toBeDefined();
+    // Folded together (the pair as one unit) — never the call without its output.
+    expect(folded.includes(callItem.id)).toBe(folded.includes(outItem.id));
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('many tool calls, summarised and rolled over', () => {
   it('every call/output pair stays intact on the server and in the journal; the seed carries tool results', async () => {
     const journal = journalPath();
