@@ -95,6 +95,10 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   }
   if (options.toolTimeoutMs !== undefined && !(options.toolTimeoutMs > 0)) throw new AgentError('bad_input', 'toolTimeoutMs must be a positive number of milliseconds', true);
   const tools: ToolRegistry | null = options.tools !== undefined ? createToolRegistry(options.tools, options.toolTimeoutMs) : null;
+  const choice = options.toolChoice;
+  if (choice !== undefined && !(['auto', 'none', 'required'] as unknown[]).includes(choice) && !(typeof choice === 'object' && choice?.type === 'function' && tools?.names.includes(choice.name))) {
+    throw new AgentError('bad_input', `toolChoice must be "auto", "none", "required" or { type: "function", name } naming one of the tools (${tools?.names.join(', ') || 'none given'})`, true);
+  }
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
   const journal: JournalWriter | null = options.journal ? openJournal(options.journal, secrets) : null;
