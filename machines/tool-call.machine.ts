@@ -9,6 +9,8 @@
 // Leaving `running` stops the invoked `executeTool` actor, which aborts the tool's AbortSignal: a
 // timed-out or cancelled tool is told to stop, and whatever it returns later is ignored. Every final
 // state yields an `output` the model can read, so the conversation always gets a function_call_output.
+//
+// States: validating running done failed timedOut cancelled
 import { assign, fromPromise, setup } from 'xstate';
 
 export interface ToolCallInput {

@@ -5,6 +5,8 @@
 // exactly one response.create. TOOLS.ABORT (barge-in, stop, reconnect) cancels every running call.
 //
 //   idle --TOOLS.RUN--> running --(every batch settled)--> idle
+//
+// States: idle running
 import { enqueueActions, setup, type ActorRef, type DoneActorEvent, type Snapshot } from 'xstate';
 import { toolCallMachine, type ToolCallOutput } from './tool-call.machine.js';
 
