@@ -7,49 +7,15 @@ import { clientEventToBeta, serverEventFromBeta } from '../src/protocol/dialect.
 import type { Dialect, WireEvent } from '../src/protocol/events.js';
 import { parseFrame } from '../src/protocol/parse.js';
 import { AgentError, redact } from '../src/errors.js';
+import { isKnownServerEvent } from '../src/protocol/event-registry.js';
+import type { AudioDelta, RealtimeTransport, TransportEvents, TransportOptions } from '../src/protocol/transport.js';
 
 export const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 
-export interface SocketOptions {
-  url: string;
-  apiKey?: string;
-  model: string;
-  dialect: Dialect;
-  /** Azure static keys go in the `api-key` header. */
-  azure?: boolean;
-  ca?: string | Buffer;
-  connectTimeoutMs?: number;
-  /** Ping interval; a socket with no traffic and no pong for 3 intervals is terminated (dead). */
-  keepaliveMs?: number;
-  log?: (line: string) => void;
-}
+/** How to open the socket (the transport options every transport takes). */
+export type SocketOptions = TransportOptions;
 
-export interface AudioDelta {
-  itemId: string;
-  responseId: string;
-  pcm: Buffer;
-}
-
-/** Server event types the engine knows; anything else is logged once per type and ignored. */
-export const KNOWN_SERVER_EVENTS = new Set([
-  'session.created', 'session.updated', 'conversation.created',
-  'conversation.item.created', 'conversation.item.added', 'conversation.item.done', 'conversation.item.retrieved',
-  'conversation.item.deleted', 'conversation.item.truncated',
-  'conversation.item.input_audio_transcription.delta', 'conversation.item.input_audio_transcription.completed',
-  'conversation.item.input_audio_transcription.failed', 'conversation.item.input_audio_transcription.segment',
-  'input_audio_buffer.committed', 'input_audio_buffer.cleared', 'input_audio_buffer.speech_started',
-  'input_audio_buffer.speech_stopped', 'input_audio_buffer.timeout_triggered', 'input_audio_buffer.dtmf_event_received',
-  'response.created', 'response.done', 'response.output_item.added', 'response.output_item.done',
-  'response.content_part.added', 'response.content_part.done',
-  'response.output_text.delta', 'response.output_text.done',
-  'response.output_audio.delta', 'response.output_audio.done',
-  'response.output_audio_transcript.delta', 'response.output_audio_transcript.done',
-  'response.function_call_arguments.delta', 'response.function_call_arguments.done',
-  'response.mcp_call_arguments.delta', 'response.mcp_call_arguments.done', 'response.mcp_call.in_progress',
-  'response.mcp_call.completed', 'response.mcp_call.failed', 'mcp_list_tools.in_progress', 'mcp_list_tools.completed',
-  'mcp_list_tools.failed', 'output_audio_buffer.started', 'output_audio_buffer.stopped', 'output_audio_buffer.cleared',
-  'rate_limits.updated', 'error',
-]);
+export type { AudioDelta };
 
 /** Builds the URL and headers for a connection (OpenAI GA/beta, Azure GA, or any compatible server). */
 export function connectionTarget(o: SocketOptions): { url: string; headers: Record<string, string> } {
@@ -68,7 +34,7 @@ export function connectionTarget(o: SocketOptions): { url: string; headers: Reco
  * Events: 'open', 'event' (WireEvent, GA shape), 'audio' (AudioDelta), 'close' ({code, reason}),
  * 'failure' (AgentError: the connection could not be made).
  */
-export class RealtimeSocket extends EventEmitter {
+export class RealtimeSocket extends EventEmitter<TransportEvents> implements RealtimeTransport {
   readonly ws: WebSocket;
   private readonly dialect: Dialect;
   private readonly log: (line: string) => void;
@@ -193,7 +159,7 @@ export class RealtimeSocket extends EventEmitter {
       if (typeof ev.delta === 'string') this.emit('audio', { itemId: String(ev.item_id ?? ''), responseId: String(ev.response_id ?? ''), pcm: Buffer.from(ev.delta, 'base64') });
       return;
     }
-    if (!KNOWN_SERVER_EVENTS.has(ev.type)) {
+    if (!isKnownServerEvent(ev.type)) {
       if (!this.unknownTypes.has(ev.type)) {
         this.unknownTypes.add(ev.type);
         this.log(`ignored unknown server event type ${JSON.stringify(ev.type.slice(0, 80))} (logged once)`);

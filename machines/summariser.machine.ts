@@ -6,14 +6,22 @@
 //   inserting --(server acknowledged the summary item)--> pruning --(every delete acknowledged)--> idle
 //   any failure --> cooldown --after(cooldown)--> idle        (insert failed => nothing was deleted)
 //
+// States: idle collecting planning summarising awaitingQuiet inserting pruning cooldown
+//
+// Each state entry is reported to the parent (SUMMARISER.STATE), so nobody reads this snapshot.
 // The summary goes in first and is acknowledged before any delete (the seed raced them and ignored
 // errors). Every I/O step is a named actor provided at the composition root.
-import { assign, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';
+import { assign, enqueueActions, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';
 import { planFold, type FoldPlan } from '../src/conversation/policy.js';
 import { buildSummaryMessages, summaryId, type ChatMessage } from '../src/conversation/summary-prompt.js';
+import type { ContextStrategy } from '../src/conversation/strategy.js';
 import type { PolicyOptions, Turn } from '../src/types.js';
 
+export type SummariserStateName = 'idle' | 'collecting' | 'planning' | 'summarising' | 'awaitingQuiet' | 'inserting' | 'pruning' | 'cooldown';
+
 export type SummariserReport =
+  /** Entered a state: the parent follows the summariser by events, never by reading its snapshot. */
+  | { type: 'SUMMARISER.STATE'; state: SummariserStateName }
   | { type: 'SUMMARISER.COLLECTING'; pendingIds: string[] }
   | { type: 'SUMMARISER.STARTED'; id: string; replaces: string[]; windowBefore: number }
   | { type: 'SUMMARISER.INSERTED'; id: string; text: string; role: string; replaces: string[] }
@@ -36,6 +44,8 @@ export interface SummariserInput {
   policy: Pick<PolicyOptions, 'targetTokens' | 'keepLastTurns' | 'summaryRole' | 'summaryLanguage' | 'transcriptWaitMs' | 'cooldownMs'>;
   /** First summary number (continues across session rollovers so ids stay unique). */
   firstNumber?: number;
+  /** The context strategy the session uses (which turns to fold, the window after). */
+  strategy?: ContextStrategy;
 }
 
 export type SummariserEvent =
@@ -128,6 +138,10 @@ export const summariserMachine = setup({
     takeText: assign({ text: (_, params: { text: string }) => params.text.trim() }),
     recordError: assign({ error: (_, params: { message: string }) => params.message }),
     report: sendTo(({ context }) => context.parentRef, (_, params: SummariserReport) => params),
+    // Not for the initial idle (the parent knows the summariser starts idle).
+    announce: enqueueActions(({ context, event, enqueue }, params: { state: SummariserStateName }) => {
+      if ((event as { type: string }).type !== 'xstate.init') enqueue.sendTo(context.parentRef, { type: 'SUMMARISER.STATE', state: params.state });
+    }),
     clear: assign({ plan: null, text: null, summaryId: null }),
   },
 }).createMachine({
@@ -151,14 +165,14 @@ export const summariserMachine = setup({
   },
   states: {
     idle: {
-      entry: 'clear',
+      entry: ['clear', { type: 'announce', params: { state: 'idle' } }],
       on: { SUMMARISE: { target: 'collecting', actions: 'takeRequest' } },
     },
     collecting: {
-      entry: {
-        type: 'report',
-        params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }),
-      },
+      entry: [
+        { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }) },
+        { type: 'announce', params: { state: 'collecting' } },
+      ],
       always: { guard: 'noPendingTranscripts', target: 'planning' },
       after: { transcriptWait: 'planning' },
       on: {
@@ -167,7 +181,7 @@ export const summariserMachine = setup({
       },
     },
     planning: {
-      entry: 'plan',
+      entry: [{ type: 'announce', params: { state: 'planning' } }, 'plan'],
       always: [
         {
           guard: 'nothingToFold',
@@ -189,6 +203,7 @@ export const summariserMachine = setup({
       ],
     },
     summarising: {
+      entry: { type: 'announce', params: { state: 'summarising' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'summarise',
@@ -219,11 +234,13 @@ export const summariserMachine = setup({
     },
     // Never insert or delete while a response writes to the conversation.
     awaitingQuiet: {
+      entry: { type: 'announce', params: { state: 'awaitingQuiet' } },
       // Eventless: re-checked after every event, so RESPONSE.ACTIVE false releases it.
       always: { guard: 'quiet', target: 'inserting' },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
     },
     inserting: {
+      entry: { type: 'announce', params: { state: 'inserting' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'inserting', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'insertSummary',
@@ -252,6 +269,7 @@ export const summariserMachine = setup({
       },
     },
     pruning: {
+      entry: { type: 'announce', params: { state: 'pruning' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'pruning', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'deleteItems',
@@ -297,6 +315,7 @@ export const summariserMachine = setup({
       },
     },
     cooldown: {
+      entry: { type: 'announce', params: { state: 'cooldown' } },
       after: { cooldown: 'idle' },
     },
   },

@@ -129,6 +129,12 @@ export interface AgentOptions {
   toolTimeoutMs?: number;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
   log?: (line: string) => void;
+  /**
+   * Advanced: opens the connection instead of the built-in `ws` socket (a proxy, a test harness). It
+   * must speak GA-shaped events and emit `open`, `event`, `audio`, `close`, `failure` as
+   * `RealtimeTransport` (src/protocol/transport.ts) describes.
+   */
+  transport?: import('./protocol/transport.js').TransportFactory;
 }
 
 export interface WindowEvent {
