@@ -12,8 +12,11 @@ import type { AudioDelta, RealtimeTransport, TransportEvents, TransportOptions }
 
 export const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 
-/** How to open the socket (the transport options every transport takes). */
-export type SocketOptions = TransportOptions;
+/** How to open the socket (the transport options every transport takes), plus the recorder hook. */
+export type SocketOptions = TransportOptions & {
+  /** Every frame as it crosses the socket (the recorder, adapters/recorder.ts); close: `{code, reason}` JSON. */
+  onFrame?: (direction: 'send' | 'recv' | 'close', data: string | Buffer, binary?: boolean) => void;
+};
 
 export type { AudioDelta };
 
@@ -110,6 +113,7 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
       this.closed = true;
       if (this.keepalive) clearInterval(this.keepalive);
       const reason = reasonBuf.toString();
+      if (this.opened) options.onFrame?.('close', JSON.stringify({ code, reason }));
       for (const w of this.waiters) {
         clearTimeout(w.timer);
         w.reject(new Error(`the connection closed (code ${code}) before the server answered`));
@@ -119,6 +123,7 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
       if (this.opened) this.emit('close', { code, reason });
     });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      options.onFrame?.('recv', data, isBinary);
       try {
         this.onFrame(data, isBinary);
       } catch (e) {
@@ -192,7 +197,9 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
       this.log(`not sent (socket not open): ${ev.type}`);
       return eventId;
     }
-    this.ws.send(JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev));
+    const frame = JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev);
+    this.options.onFrame?.('send', frame);
+    this.ws.send(frame);
     return eventId;
   }
 
@@ -200,7 +207,9 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
   sendAudio(pcm: Buffer, hint?: string): void {
     if (!this.isOpen) return;
     const extra = hint ? `,"x_transcript_hint":${JSON.stringify(hint)}` : '';
-    this.ws.send(`{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`);
+    const frame = `{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`;
+    this.options.onFrame?.('send', frame);
+    this.ws.send(frame);
   }
 
   /**

@@ -2,9 +2,10 @@
 // operations, summary model), the audio plane, the journal relay and the hold-during-switch buffer,
 // and exposes the typed agent handle. The parts live in src/agent/ and adapters/.
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
-import { RealtimeSocket, safeUrl } from '../adapters/realtime-socket.js';
+import { RealtimeSocket, connectionTarget, safeUrl } from '../adapters/realtime-socket.js';
 import { createChatSummariser } from '../adapters/summary-llm.js';
 import { openJournal, type JournalWriter } from '../adapters/journal-file.js';
+import { openRecorder, type Recorder } from '../adapters/recorder.js';
 import { createProtocolOperations } from '../adapters/realtime-operations.js';
 import { sessionMachine, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
@@ -14,7 +15,7 @@ import { toolCallMachine, type Validation } from '../machines/tool-call.machine.
 import { createToolRegistry, type ToolRegistry } from './tools/registry.js';
 import type { ToolCallEvent } from './tools/types.js';
 import { resolvePolicy } from './conversation/policy.js';
-import { hysteresisStrategy } from './conversation/strategy.js';
+import { resolveStrategy } from './conversation/strategy.js';
 import { buildSummaryMessages } from './conversation/summary-prompt.js';
 import { buildSessionConfig } from './protocol/session-config.js';
 import { routeOf, type AudioPlaneEventType } from './protocol/event-registry.js';
@@ -53,12 +54,21 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
   const journal: JournalWriter | null = options.journal ? openJournal(options.journal, secrets) : null;
+  // Every frame both ways, for conformance replays (adapters/recorder.ts).
+  let recorder: Recorder | null = null;
+  try {
+    if (options.record) recorder = openRecorder(options.record, secrets);
+  } catch (e) {
+    throw new AgentError('bad_input', `cannot write the recording ${options.record}: ${(e as Error).message}; check the path (its folder must exist)`, true);
+  }
   const listeners = new Map<AgentEventName, Set<(p: unknown) => void>>();
   const fire = <K extends AgentEventName>(name: K, payload: AgentEvents[K]) => {
     const set = listeners.get(name);
     if (set) for (const h of set) h(payload);
   };
-  const openTransport: TransportFactory = options.transport ?? ((o) => new RealtimeSocket(o));
+  // The built-in socket feeds the recorder (option `record`); a custom transport records nothing.
+  const onFrame = recorder ? (dir: 'send' | 'recv' | 'close', data: string | Buffer, binary?: boolean) => recorder!.frame(dir, data, binary) : undefined;
+  const openTransport: TransportFactory = options.transport ?? ((o) => new RealtimeSocket({ ...o, onFrame }));
 
   let transport: RealtimeTransport | null = null;
   const requireTransport = (): RealtimeTransport => {
@@ -91,6 +101,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       keepaliveMs: options.keepaliveMs,
       log,
     });
+    recorder?.connect({ url: connectionTarget({ url: conn.url, model: conn.model, dialect: conn.dialect, azure: conn.azure, apiKey: conn.apiKey }).url, dialect: conn.dialect, auth: !conn.apiKey ? 'none' : conn.azure ? 'api-key' : 'bearer' });
     transport = t;
     t.on('open', () => sendBack({ type: 'SOCKET.OPEN' }));
     t.on('failure', (error) => sendBack({ type: 'SOCKET.FAILED', error }));
@@ -149,7 +160,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       sessionConfig: buildSessionConfig(options.session, tools ? { declarations: tools.declarations, toolChoice: options.toolChoice } : undefined),
       tools: tools ? { timeouts: tools.timeouts, defaultTimeoutMs: tools.defaultTimeoutMs } : undefined,
       policy,
-      strategy: hysteresisStrategy,
+      strategy: resolveStrategy(policy.strategy),
       connectTimeoutMs: options.connection?.connectTimeoutMs,
       reconnect: options.reconnect === false ? undefined : {
         maxAttempts: options.reconnect?.maxAttempts ?? 5,
@@ -307,6 +318,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       const snap = actor.getSnapshot();
       relay.end(snap.context.mirror, snap.context.error?.code ?? 'stopped');
       actor.stop();
+      recorder?.close();
     },
     sendText(text) {
       if (live && held.size === 0) actor.send({ type: 'USER.TEXT', text });

@@ -2,7 +2,9 @@
 export { createRealtimeAgent, resolveConnection } from './agent.js';
 export { AgentError, redact, type AgentErrorCode } from './errors.js';
 export type * from './types.js';
-export { DEFAULT_POLICY, SEED_DEMO_POLICY, resolvePolicy, planFold, shouldSummarise } from './conversation/policy.js';
+export { DEFAULT_POLICY, SEED_DEMO_POLICY, resolvePolicy, planFold } from './conversation/policy.js';
+export { hysteresisStrategy, resolveStrategy, type ContextStrategy, type StrategyView } from './conversation/strategy.js';
+export { cacheAwareStrategy, createCacheAwareStrategy, type CacheAwareOptions } from './conversation/cache-aware-strategy.js';
 export { buildSummaryMessages, summarySystemPrompt, INAUDIBLE } from './conversation/summary-prompt.js';
 export { parseJournal, conversationFromJournal, type JournalEntry, type JournalLine } from './conversation/journal.js';
 export { PRICES, priceFor, usageCost } from './conversation/costs.js';
@@ -13,7 +15,6 @@ export * as dialect from './protocol/dialect.js';
 export { SERVER_EVENTS, routeOf, type Route, type ServerEventType } from './protocol/event-registry.js';
 export type { RealtimeTransport, TransportFactory, TransportOptions, TransportEvents } from './protocol/transport.js';
 export { reduceMirror, emptyMirror, type MirrorState, type MirrorEffect } from './conversation/mirror-reducer.js';
-export { hysteresisStrategy, type ContextStrategy } from './conversation/strategy.js';
 export { sessionMachine } from '../machines/session.machine.js';
 export { transcriptMachine } from '../machines/transcript.machine.js';
 export { summariserMachine } from '../machines/summariser.machine.js';

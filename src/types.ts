@@ -88,7 +88,15 @@ export interface PolicyOptions {
   ackTimeoutMs: number;
   /** After a failed summary, wait this long before trying again (ms). */
   cooldownMs: number;
+  /**
+   * When to summarise and which turns to fold: 'hysteresis' (default: fold the oldest turns until the
+   * window is about `targetTokens`), 'cache-aware' (fold where the fewest tokens are re-billed once the
+   * summary busts the prompt cache), or your own `ContextStrategy` object.
+   */
+  strategy?: StrategyName | import('./conversation/strategy.js').ContextStrategy;
 }
+
+export type StrategyName = 'hysteresis' | 'cache-aware';
 
 export interface SummariserOptions {
   /** 'chat': chat completions through the openai SDK (default); 'realtime-oob': out-of-band response. */
@@ -127,6 +135,11 @@ export interface AgentOptions {
   toolChoice?: import('./tools/types.js').ToolChoice;
   /** Default per-call timeout for tools without their own timeoutMs (default 30 s). */
   toolTimeoutMs?: number;
+  /**
+   * Record every WebSocket frame (both ways, monotonic ms timestamps, audio as byte counts, key
+   * redacted, mode 0600) to this JSONL file; `realtime-emulator --replay FILE` checks it later.
+   */
+  record?: string;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
   log?: (line: string) => void;
   /**
@@ -180,6 +193,8 @@ export interface AgentEvents {
   'assistant.delta': { itemId: string; responseId: string; delta: string };
   window: WindowEvent;
   summary: SummaryEvent;
+  /** A summary (automatic or summariseNow) was not made: the reason says why (nothing to fold, or it would not shrink the window). */
+  'summary.skipped': { reason: string };
   error: import('./errors.js').AgentError;
   state: { session: string; summariser: string; pendingTranscripts: string[] };
   /** Output audio (pcm16 24 kHz mono). Audio plane: never passes through a machine. */

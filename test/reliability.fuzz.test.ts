@@ -295,7 +295,7 @@ beforeAll(async () => {
     if (!captured.includes(this)) captured.push(this);
     return originalOnFrame.call(this, data, isBinary);
   };
-  emu = await startEmulator({ audioPacing: 'fast', seed: 7 });
+  emu = await startEmulator({ audioPacing: 'fast', seed: 7, allowBeta: true }); // one of the two agents speaks beta
   lives.push(await startLive('ga', 'ga'));
   lives.push(await startLive('beta', 'beta'));
 });

@@ -158,7 +158,8 @@ export const sessionSetup = setup({
     failFatalServerError: enqueueActions(({ event, enqueue }) => {
       const f = fatalRule(event);
       if (!f || event.type !== 'SERVER.EVENT' || !isObject(event.event.error)) return;
-      const error = new AgentError(f.agentCode!, `${oneLine(str(event.event.error.message) || f.code)}: ${f.fix}`, true, f.code);
+      // rule.summary, when set, replaces the server's text (invalid_api_key's quotes part of the key).
+      const error = new AgentError(f.agentCode!, `${oneLine(f.summary ?? (str(event.event.error.message) || f.code))}: ${f.fix}`, true, f.code || null);
       enqueue.assign({ error });
       enqueue.emit({ type: 'error', error });
     }),

@@ -7,6 +7,7 @@ export interface SessionTools {
   declarations: readonly FunctionDeclaration[];
   toolChoice?: ToolChoice;
 }
+import { PCM_SAMPLE_RATE } from './constants.js';
 
 export const DEFAULT_INSTRUCTIONS =
   'You are a helpful voice assistant. Keep answers short and natural. A system message at the start of the conversation may summarise earlier turns: treat it as what was said before, do not greet again.';
@@ -25,12 +26,12 @@ export function buildSessionConfig(s: SessionSettings = {}, tools?: SessionTools
     output_modalities: s.outputModalities ?? ['audio'],
     audio: {
       input: {
-        format: { type: 'audio/pcm', rate: 24000 },
+        format: { type: 'audio/pcm', rate: PCM_SAMPLE_RATE },
         transcription,
         turn_detection: turnDetection,
       },
       output: {
-        format: { type: 'audio/pcm', rate: 24000 },
+        format: { type: 'audio/pcm', rate: PCM_SAMPLE_RATE },
         voice: s.voice ?? 'marin',
       },
     },
