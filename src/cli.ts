@@ -15,6 +15,7 @@ import { NOTEBOOK_REPLIES, runDemo } from './cli/demo.js';
 import { historyText } from './cli/format.js';
 import { chooseIo, describe, type IoChoice } from './cli/io.js';
 import { JsonOutput } from './cli/json-output.js';
+import { loadTools } from './cli/tools.js';
 import { runTextInput, type PromptLine } from './cli/text-input.js';
 import { TerminalView } from './cli/view.js';
 import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
@@ -120,6 +121,8 @@ class Run {
     });
     if (o.json) this.json = new JsonOutput(process.stdout, this.redact);
 
+    // A bad --tools file is a usage error before anything starts.
+    const tools = o.tools !== undefined ? await loadTools(o.tools) : undefined;
     const io: IoChoice = o.demo
       ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo of the seed notebook: audio turns with transcript hints, preset seed-demo, summaries in French' }
       : await chooseIo(o);
@@ -165,6 +168,7 @@ class Run {
         ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : o.demo ? { summaryLanguage: 'French' } : {}),
       },
       summariser: this.backend.summariser,
+      ...(tools ? { tools } : {}),
       journal,
       ...(conv ? { conversation: conv } : {}),
       ...(o.record ? { record: o.record } : {}),
@@ -178,6 +182,7 @@ class Run {
       `${io.note}`,
       conv ? `${conv.plan ? 'resuming' : 'conversation'} ${conv.id}${conv.plan ? ` (${conv.plan.summaries.length} summaries, ${conv.plan.turns.length} verbatim turns in the seed)` : ''}` : '',
       conv ? (conv.location ? `journal: ${conv.location}` : `store: ${conv.store.label}`) : 'journal: off',
+      ...(tools ? [`tools: ${tools.map((t) => t.name).join(', ')}`] : []),
     ].filter(Boolean);
     for (const l of banner) this.info(l);
 

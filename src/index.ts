@@ -25,3 +25,6 @@ export { ConversationWriter } from './store/writer.js';
 export { LeaseLostError, type ConversationStore, type ConversationInfo, type PendingEntry, type StoredLine, type LeaseRefusal } from './store/types.js';
 export { JsonlStore } from '../adapters/journal-file.js';
 export { PostgresStore } from '../adapters/store-postgres.js';
+export { createToolRegistry, DEFAULT_TOOL_TIMEOUT_MS, type Tool, type ToolChoice, type ToolContext, type ToolCallEvent, type ToolRegistry } from './tools/index.js';
+export { toolCallMachine } from '../machines/tool-call.machine.js';
+export { toolsMachine } from '../machines/tools.machine.js';

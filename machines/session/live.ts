@@ -6,6 +6,8 @@
 //   queue:    empty | queued | busy                       a response.create waiting for a boundary
 //   summary:  idle | requested | collecting | summarising | writing | cooldown   (the summariser's phases)
 //   rollover: notDue | waitingForBoundary | waitingForQuiet   before expires_at, at a turn boundary
+//   tools:    idle | running | answering                  the model's function calls, then one response.create
+import { and, or } from 'xstate';
 import { sessionSetup } from './setup.js';
 
 const response = sessionSetup.createStateConfig({
@@ -43,6 +45,7 @@ const queue = sessionSetup.createStateConfig({
         'USER.TEXT': [{ guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' }, { actions: ['sendUserInput', 'createResponse'] }],
         'USER.COMMIT': [{ guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' }, { actions: ['sendUserInput', 'createResponse'] }],
         'RESPONSE.BUSY': 'busy',
+        'TOOLS.ANSWERED': [{ guard: 'responseBlocked', target: 'queued' }, { actions: 'createResponse' }],
       },
     },
     // The server said a response is already active (one we may not have seen created): wait for a
@@ -83,12 +86,16 @@ const summary = sessionSetup.createStateConfig({
   states: {
     idle: {
       on: {
-        SUMMARISE_NOW: [{ guard: 'responseActive', target: 'requested' }, { actions: 'startSummary' }],
-        'RESPONSE.DONE': { guard: 'shouldSummarise', actions: 'startSummary' },
+        SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { actions: 'startSummary' }],
+        'RESPONSE.DONE': [
+          // Never fold a call before its output is in: summarise at the tools' follow-up response.
+          { guard: and(['shouldSummarise', 'toolsPending']), target: 'requested' },
+          { guard: 'shouldSummarise', actions: 'startSummary' },
+        ],
       },
     },
-    // summariseNow() while a response was in flight: it starts at that response's end.
-    requested: { on: { 'RESPONSE.DONE': { target: 'idle', actions: 'startSummary' } } },
+    // summariseNow() while a response was in flight (or tools ran): it starts at a later response's end.
+    requested: { on: { 'RESPONSE.DONE': [{ guard: 'toolsPending' }, { target: 'idle', actions: 'startSummary' }] } },
     collecting: {},
     summarising: {},
     // awaitingQuiet, inserting, pruning: no response.create goes out meanwhile.
@@ -112,10 +119,31 @@ const rollover = sessionSetup.createStateConfig({
   },
 });
 
+// Calls from one response run in the `tools` child; when all have settled their outputs go in and
+// TOOLS.ANSWERED asks the queue for one response.create; `answering` lasts until it starts.
+const tools = sessionSetup.createStateConfig({
+  initial: 'idle',
+  on: { 'TOOLS.CALLED': { target: '.running', actions: 'runTools' } },
+  states: {
+    idle: { on: { 'TOOLS.ANSWERED': 'answering' } },
+    running: {
+      always: { guard: 'toolsSettled', target: 'idle' },
+      on: {
+        'TOOLS.SETTLED': { actions: 'answerTools' },
+        INTERRUPT: { actions: 'abortTools' },
+      },
+    },
+    answering: {
+      on: { 'RESPONSE.CREATED': 'idle' },
+      after: { responseTimeout: 'idle' },
+    },
+  },
+});
+
 export const live = sessionSetup.createStateConfig({
   type: 'parallel',
   entry: 'wentLive',
   // Only a connection that stays up resets the attempts: a flapping one runs out of them.
   after: { connectionStable: { actions: 'resetAttempts' } },
-  states: { response, queue, summary, rollover },
+  states: { response, queue, summary, rollover, tools },
 });
