@@ -218,11 +218,15 @@ describe('planResume', () => {
   it('late transcripts and truncations update the seeded text; function items keep their shape', () => {
     const p = planResume([
       L({ type: 'turn', id: 'u1', role: 'user', kind: 'message', text: '[inaudible]', textState: 'inaudible' }),
-      L({ type: 'turn', id: 'f1', role: null, kind: 'function_call', name: 'lookup', text: '{"q":1}', prev: 'u1' }),
+      // A function_call turn's text is `name(arguments)`, its output's the output (src/conversation/items.ts).
+      L({ type: 'turn', id: 'f1', role: null, kind: 'function_call', name: 'lookup', callId: 'call_1', text: 'lookup({"q":1})', prev: 'u1' }),
+      L({ type: 'turn', id: 'f2', role: null, kind: 'function_call_output', callId: 'call_1', text: '{"hits":3}', prev: 'f1' }),
       L({ type: 'transcript', id: 'u1', text: 'found it late' }),
     ]);
     expect(p.seed!.text).toContain('user: found it late');
-    expect(p.seed!.text).toContain('assistant called lookup: {"q":1}');
+    // The seed states the call and its result as sentences naming the tool (README "Tools").
+    expect(p.seed!.text).toContain('assistant called the tool lookup({"q":1})');
+    expect(p.seed!.text).toContain('the tool lookup returned: {"hits":3}');
   });
 });
 

@@ -44,7 +44,7 @@ export function planResume(lines: readonly StoredLine[]): ResumePlan {
     ...turns.map((t): Turn => {
       const line = turnLines.get(t.id);
       const kind = (['message', 'function_call', 'function_call_output'].includes(line?.kind ?? '') ? line!.kind : 'other') as Turn['kind'];
-      return { id: t.id, kind, role: (t.role ?? null) as Role | null, text: t.text, textState: t.text === null ? 'none' : 'final', audio: false, name: line?.name, at: 0 };
+      return { id: t.id, kind, role: (t.role ?? null) as Role | null, text: t.text, textState: t.text === null ? 'none' : 'final', audio: false, name: line?.name, callId: line?.callId, at: 0 };
     }),
   ];
   const firstGeneration = maxSeed + 1;
