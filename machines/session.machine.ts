@@ -61,6 +61,8 @@ export interface SessionInput {
   stableAfterMs?: number;
   /** A response with no response.done after this long is treated as ended (default 5 min). */
   responseTimeoutMs?: number;
+  /** Observer mode (realtime-proxy): never originate a response.create; the client owns the turns. */
+  observer?: boolean;
 }
 
 /** What a new session is seeded with after a reconnect or rollover. */
@@ -886,7 +888,8 @@ function handleServerEvent(context: SessionContext, ev: WireEvent, rawEnqueue: u
       const err = isObject(ev.error) ? ev.error : {};
       const code = str(err.code);
       if (code === 'conversation_already_has_active_response') {
-        enqueue.assign({ responseQueued: true });
+        // Observer: the rejected response.create was the client's; it is not ours to retry.
+        if (!context.input.observer) enqueue.assign({ responseQueued: true });
         return;
       }
       const rule = classifyServerError(code, str(err.message));
@@ -937,6 +940,7 @@ function startSummary(context: SessionContext, rawEnqueue: unknown): void {
 /** Sends response.create now, or queues it while a response or a summary insert/prune runs. */
 function requestResponse(context: SessionContext, rawEnqueue: unknown, self: unknown): void {
   const enqueue = asEnqueue(rawEnqueue);
+  if (context.input.observer) return; // observer: the client owns the turns
   const s = summariserState(self);
   // Never create a response while the summary is being inserted or old items deleted.
   if (context.responseActive || s === 'inserting' || s === 'pruning' || s === 'awaitingQuiet') {
@@ -950,6 +954,7 @@ function flushQueuedResponse(context: SessionContext, rawEnqueue: unknown): void
   const enqueue = asEnqueue(rawEnqueue);
   if (!context.responseQueued) return;
   enqueue.assign({ responseQueued: false });
+  if (context.input.observer) return; // observer: the client owns the turns
   enqueue.sendTo('socket', { type: 'SEND', event: { type: 'response.create', event_id: nextEventId() } });
 }
 

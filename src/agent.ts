@@ -15,7 +15,7 @@ import { buildSessionConfig } from './protocol/session-config.js';
 import { isObject } from './protocol/parse.js';
 import type { WireEvent } from './protocol/events.js';
 import { AgentError, redact } from './errors.js';
-import type { AgentEventName, AgentEvents, AgentOptions, PolicyOptions, RealtimeAgent, SessionInfo, Turn } from './types.js';
+import type { AgentEventName, AgentEvents, AgentOptions, PolicyOptions, RealtimeAgent, RealtimeTransport, SessionInfo, Turn } from './types.js';
 
 const BYTES_PER_MS = 48; // pcm16, 24 kHz, mono
 
@@ -98,11 +98,11 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     if (set) for (const h of set) h(payload);
   };
 
-  let socket: RealtimeSocket | null = null;
+  let socket: RealtimeTransport | null = null;
   const outputBytes = new Map<string, number>();
   const speechStart = new Map<string, number>();
 
-  const requireSocket = (): RealtimeSocket => {
+  const requireSocket = (): RealtimeTransport => {
     if (!socket || !socket.isOpen) throw new Error('the connection is not open');
     return socket;
   };
@@ -116,7 +116,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   });
 
   const realtimeSocket = fromCallback<SocketCommand, { url: string }>(({ sendBack, receive }) => {
-    const s = new RealtimeSocket({
+    const socketOptions = {
       url: conn.url,
       apiKey: conn.apiKey,
       model: conn.model,
@@ -126,7 +126,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       connectTimeoutMs: options.connection?.connectTimeoutMs,
       keepaliveMs: options.keepaliveMs,
       log,
-    });
+    };
+    // proxy hook: an injected transport (realtime-proxy relays the same socket to its client).
+    const s: RealtimeTransport = options.transport ? options.transport(socketOptions) : new RealtimeSocket(socketOptions);
     socket = s;
     s.on('open', () => sendBack({ type: 'SOCKET.OPEN' }));
     s.on('failure', (error: AgentError) => sendBack({ type: 'SOCKET.FAILED', error }));
@@ -299,6 +301,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       },
       rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
       responseTimeoutMs: options.responseTimeoutMs,
+      observer: options.observer, // proxy hook
     },
   });
 

@@ -120,7 +120,51 @@ export interface AgentOptions {
   journal?: string | false;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
   log?: (line: string) => void;
+  /**
+   * Advanced (used by realtime-proxy): makes the socket for each connection generation instead of the
+   * built-in WebSocket, e.g. one that also relays frames to another client.
+   */
+  transport?: RealtimeTransportFactory;
+  /**
+   * Observer mode (used by realtime-proxy): the engine originates no turns. It never sends
+   * response.create of its own (the client decides when to respond); it still mirrors, fetches
+   * transcripts, summarises, prunes, journals and rolls over.
+   */
+  observer?: boolean;
 }
+
+/** What `AgentOptions.transport` is called with, once per connection generation. */
+export interface RealtimeTransportOptions {
+  url: string;
+  apiKey?: string;
+  model: string;
+  dialect: Dialect;
+  azure?: boolean;
+  ca?: string | Buffer;
+  connectTimeoutMs?: number;
+  keepaliveMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * A socket to a Realtime server, as the engine uses it. Emits 'open', 'event' (GA WireEvent), 'audio'
+ * ({itemId, responseId, pcm}), 'close' ({code, reason}) and 'failure' (AgentError).
+ */
+export interface RealtimeTransport {
+  readonly isOpen: boolean;
+  on(event: string, listener: (...args: any[]) => void): this;
+  removeAllListeners(event?: string): this;
+  send(event: { type: string; event_id?: string; [key: string]: unknown }): string;
+  sendAudio(pcm: Buffer): void;
+  request(
+    event: { type: string; event_id?: string; [key: string]: unknown },
+    match: (e: { type: string; [key: string]: unknown }) => boolean,
+    timeoutMs: number,
+  ): Promise<{ type: string; [key: string]: unknown }>;
+  close(code?: number, reason?: string): void;
+}
+
+export type RealtimeTransportFactory = (options: RealtimeTransportOptions) => RealtimeTransport;
 
 export interface WindowEvent {
   tokens: number;
