@@ -42,6 +42,8 @@ export type SessionEvent =
   | { type: 'SUMMARISE_NOW' }
   /** Raised (delayed) at response.created, cancelled at response.done. */
   | { type: 'RESPONSE.TIMEOUT'; responseId: string }
+  /** Observer mode (proxy hook): the client asked for a response the server has not started yet. */
+  | { type: 'CLIENT.RESPONSE'; pending: boolean }
   | { type: 'STOP' };
 
 export interface SessionInput {
@@ -521,6 +523,8 @@ export const sessionMachine = setup({
         STOP: '.closing',
         'AUDIO.MS': { actions: 'recordAudioMs' },
         'RESPONSE.TIMEOUT': { actions: 'responseTimedOut' },
+        // proxy hook: a client response.create in flight holds a rollover back like a queued one.
+        'CLIENT.RESPONSE': { actions: assign({ responseQueued: ({ event }) => event.pending }) },
         'xstate.done.actor.transcript.*': { actions: 'transcriptDone' },
         'SUMMARISER.*': { actions: 'summariserReport' },
       },
