@@ -7,7 +7,7 @@ import { openBackend, planBackend, type Backend } from '../cli/backend.js';
 import { UsageError } from '../cli/args.js';
 import { redact } from '../errors.js';
 import { parseProxyArgs, proxyHelpText, type ProxyCliOptions } from './args.js';
-import { startProxy, type RealtimeProxy } from './server.js';
+import type { RealtimeProxy, startProxy as StartProxy } from './server.js';
 import type { AgentOptions } from '../types.js';
 
 const NAME = 'realtime-proxy';
@@ -89,7 +89,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     else if (e.type === 'inspector') say(`  ${e.conn} inspector ${e.url}`);
   };
   const preset = o.base.preset === 'seed-demo' ? 'seedDemo' : 'default';
-  const engine: NonNullable<Parameters<typeof startProxy>[0]['engine']> = {
+  const engine: NonNullable<Parameters<typeof StartProxy>[0]['engine']> = {
     policy: {
       preset,
       ...(o.base.trigger !== undefined ? { triggerTokens: o.base.trigger } : {}),
@@ -114,6 +114,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   let proxy: RealtimeProxy;
   try {
+    // Loaded after the arguments are checked: the engine (and its tokenizer tables) is heavy to load.
+    const { startProxy } = await import('./server.js');
     proxy = await startProxy({
       port: o.port,
       host: o.host,
