@@ -140,6 +140,8 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
     noServer: true,
     perMessageDeflate: false,
     maxPayload: 16 * 1024 * 1024,
+    // Client frames go upstream as bytes and the upstream validates them: no UTF-8 pass in the proxy.
+    skipUTF8Validation: true,
     // Browser clients offer ["realtime", "openai-insecure-api-key.…"]: answer with "realtime".
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : [...protocols][0] ?? false),
   });

@@ -42,6 +42,8 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
       headers: { ...extraHeaders, ...headers },
       ca: options.ca,
       perMessageDeflate: false,
+      // Frames are relayed as bytes and the client validates what it receives: no second UTF-8 pass here.
+      skipUTF8Validation: true,
       handshakeTimeout: options.connectTimeoutMs ?? 15_000,
     });
     this.ws.on('open', () => {
