@@ -48,7 +48,7 @@ function serverIds(): string[] {
   return (s[0].items() as { id: string }[]).map((i) => i.id);
 }
 
-async function until(pred: () => boolean, what: string, ms = 5_000): Promise<void> {
+async function until(pred: () => boolean, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -71,6 +71,7 @@ describe('Agents SDK RealtimeSession through the proxy', () => {
     const windows: number[] = [];
     conn.agent.on('window', (w) => windows.push(w.tokens));
     const historyIds = () => session.history.map((h) => h.itemId);
+    try {
 
     const started = Date.now();
     let checkedSummaries = 0;
@@ -103,8 +104,10 @@ describe('Agents SDK RealtimeSession through the proxy', () => {
     const growth = Math.max(...windows.slice(1).map((w, i) => w - windows[i]));
     expect(Math.max(...windows)).toBeLessThanOrEqual(TRIGGER + growth);
     expect(errors).toEqual([]);
-    session.close();
-  }, 120_000);
+    } finally {
+      session.close();
+    }
+  }, 180_000);
 });
 
 describe('openai SDK OpenAIRealtimeWS through the proxy (wss)', () => {
@@ -154,5 +157,5 @@ describe('openai SDK OpenAIRealtimeWS through the proxy (wss)', () => {
     expect(seen.some((e) => e.type.startsWith('conversation.item.input_audio_transcription'))).toBe(false);
     expect(errors).toEqual([]);
     rt.close();
-  }, 90_000);
+  }, 180_000);
 });

@@ -40,6 +40,9 @@ const FORWARD_ONLY = new Set([
 /** Summariser states during which a client response.create waits (the server conversation is being edited). */
 const EDITING = new Set(['inserting', 'pruning']);
 
+/** PROXY_DEBUG=1: every non-audio frame in both directions on the log (development only). */
+const DEBUG = !!process.env.PROXY_DEBUG;
+
 const HIGH_WATER = 8 * 1024 * 1024; // upstream send buffer: stop reading the client above this
 const LOW_WATER = 1024 * 1024;
 const MAX_HELD = 32 * 1024 * 1024; // frames held during a switch or an edit
@@ -117,6 +120,7 @@ export class ProxyConnection extends EventEmitter {
       this.cfg.onEvent?.({ type: 'rollover', conn: this.id, reason: r.reason, attempt: r.attempt, generation: this.generation + 1 });
     });
     this.agent.on('state', (s) => {
+      if (DEBUG) this.log(`[${this.id}] state ${JSON.stringify(s)}`);
       if (this.switching && s.session === 'online.live') {
         this.switching = false;
         this.drain();
@@ -214,6 +218,7 @@ export class ProxyConnection extends EventEmitter {
       return;
     }
     const ev = parsed.event as Ev;
+    if (DEBUG) this.log(`[${this.id}] down ${data.toString().slice(0, 160)}`);
     let show: boolean | string = true;
     let toEngine = true;
     switch (ev.type) {
@@ -398,6 +403,7 @@ export class ProxyConnection extends EventEmitter {
       return true;
     }
     const t = peekType(data);
+    if (DEBUG && t !== 'input_audio_buffer.append') this.log(`[${this.id}] up ${data.toString().slice(0, 200)} (summariser ${summariserState(this.agent.actor)})`);
     if (t === 'input_audio_buffer.append' || t === null) {
       link.sendRaw(data);
     } else if (t === 'session.update') {
