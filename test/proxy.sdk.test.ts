@@ -73,37 +73,37 @@ describe('Agents SDK RealtimeSession through the proxy', () => {
     const historyIds = () => session.history.map((h) => h.itemId);
     try {
 
-    const started = Date.now();
-    let checkedSummaries = 0;
-    let checkedRollovers = 0;
-    let turn = 0;
-    // At least 60 simulated minutes (one emulator session length) and two rollovers.
-    while (Date.now() - started < MAX_SESSION_MS * 1.6 || checkedRollovers < 2) {
-      if (turn > 400) throw new Error('too many turns');
-      const before = turnsDone;
-      session.sendMessage(`Turn ${++turn}: tell me something about the number ${turn}.`);
-      await until(() => turnsDone > before, `reply to turn ${turn}`);
-      const summaries = events.filter((e) => e.type === 'summary' && e.conn === conn.id).length;
-      const rollovers = events.filter((e) => e.type === 'rollover' && e.conn === conn.id).length;
-      if (summaries > checkedSummaries || rollovers > checkedRollovers) {
-        await conn.agent.idle();
-        // The client has been told about every insert and delete: its history is the server's.
-        await until(() => JSON.stringify(historyIds()) === JSON.stringify(serverIds()), 'history to match the server').catch(() => {});
-        expect(historyIds()).toEqual(serverIds());
-        checkedSummaries = summaries;
-        checkedRollovers = rollovers;
+      const started = Date.now();
+      let checkedSummaries = 0;
+      let checkedRollovers = 0;
+      let turn = 0;
+      // At least 60 simulated minutes (one emulator session length) and two rollovers.
+      while (Date.now() - started < MAX_SESSION_MS * 1.6 || checkedRollovers < 2) {
+        if (turn > 400) throw new Error('too many turns');
+        const before = turnsDone;
+        session.sendMessage(`Turn ${++turn}: tell me something about the number ${turn}.`);
+        await until(() => turnsDone > before, `reply to turn ${turn}`);
+        const summaries = events.filter((e) => e.type === 'summary' && e.conn === conn.id).length;
+        const rollovers = events.filter((e) => e.type === 'rollover' && e.conn === conn.id).length;
+        if (summaries > checkedSummaries || rollovers > checkedRollovers) {
+          await conn.agent.idle();
+          // The client has been told about every insert and delete: its history is the server's.
+          await until(() => JSON.stringify(historyIds()) === JSON.stringify(serverIds()), 'history to match the server').catch(() => {});
+          expect(historyIds()).toEqual(serverIds());
+          checkedSummaries = summaries;
+          checkedRollovers = rollovers;
+        }
+        await new Promise((r) => setTimeout(r, 40));
       }
-      await new Promise((r) => setTimeout(r, 40));
-    }
-    const simulatedMinutes = ((Date.now() - started) / MAX_SESSION_MS) * 60;
-    expect(simulatedMinutes).toBeGreaterThanOrEqual(60);
-    expect(checkedSummaries).toBeGreaterThanOrEqual(1);
-    expect(checkedRollovers).toBeGreaterThanOrEqual(2);
-    expect(emu.sessions().length).toBeGreaterThanOrEqual(1);
-    // The window stays within one turn of the trigger: never above trigger + the largest one-turn growth.
-    const growth = Math.max(...windows.slice(1).map((w, i) => w - windows[i]));
-    expect(Math.max(...windows)).toBeLessThanOrEqual(TRIGGER + growth);
-    expect(errors).toEqual([]);
+      const simulatedMinutes = ((Date.now() - started) / MAX_SESSION_MS) * 60;
+      expect(simulatedMinutes).toBeGreaterThanOrEqual(60);
+      expect(checkedSummaries).toBeGreaterThanOrEqual(1);
+      expect(checkedRollovers).toBeGreaterThanOrEqual(2);
+      expect(emu.sessions().length).toBeGreaterThanOrEqual(1);
+      // The window stays within one turn of the trigger: never above trigger + the largest one-turn growth.
+      const growth = Math.max(...windows.slice(1).map((w, i) => w - windows[i]));
+      expect(Math.max(...windows)).toBeLessThanOrEqual(TRIGGER + growth);
+      expect(errors).toEqual([]);
     } finally {
       session.close();
     }
