@@ -72,7 +72,6 @@ describe('Agents SDK RealtimeSession through the proxy', () => {
     conn.agent.on('window', (w) => windows.push(w.tokens));
     const historyIds = () => session.history.map((h) => h.itemId);
     try {
-
       const started = Date.now();
       let checkedSummaries = 0;
       let checkedRollovers = 0;
