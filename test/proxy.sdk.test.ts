@@ -153,6 +153,8 @@ describe('openai SDK OpenAIRealtimeWS through the proxy (wss)', () => {
     expect(seen.filter((e) => e.type === 'session.created')).toHaveLength(1);
     expect(seen.filter((e) => e.type === 'session.updated')).toHaveLength(1);
     expect(seen.every((e) => e.type !== 'response.done' || e.response.status === 'completed')).toBe(true);
+    // Observer mode: every response the client saw is one it asked for (the engine originates none).
+    expect(seen.filter((e) => e.type === 'response.done')).toHaveLength(turn);
     expect(seen.some((e) => e.type.startsWith('conversation.item.input_audio_transcription'))).toBe(false);
     expect(errors).toEqual([]);
     rt.close();
