@@ -221,6 +221,7 @@ export class ProxyConnection extends EventEmitter {
     if (DEBUG) this.log(`[${this.id}] down ${data.toString().slice(0, 160)}`);
     let show: boolean | string = true;
     let toEngine = true;
+    let startedClientResponse = false;
     switch (ev.type) {
       case 'session.created':
         if (this.generation > 0) {
@@ -274,7 +275,7 @@ export class ProxyConnection extends EventEmitter {
           show = false;
           if (ev.type === 'response.created') this.oob.add(id);
           else queueMicrotask(() => this.oob.delete(id));
-        } else if (ev.type === 'response.created') this.clientResponsePending(false);
+        } else if (ev.type === 'response.created') startedClientResponse = true;
         break;
       }
       case 'conversation.item.input_audio_transcription.delta':
@@ -296,6 +297,8 @@ export class ProxyConnection extends EventEmitter {
     if (show === true) this.toClient(data, false);
     else if (typeof show === 'string') this.toClient(show, false);
     if (toEngine) link.deliver(ev);
+    // Only once the engine knows the response is active: clearing it first would let a rollover in between.
+    if (startedClientResponse) this.clientResponsePending(false);
   }
 
   private readonly assignedIds = new Set<string>();
