@@ -3,7 +3,7 @@
 // node:http + Server-Sent Events, bound to 127.0.0.1 only. Every route needs the random token
 // (`?token=`), 401 otherwise; anything but GET is 405 and there is no route that takes input, so
 // the page cannot send events to the machines. The page is embedded (src/inspector/page.ts): no CDN,
-// nothing fetched from the internet. Frames come from src/inspector/frames.ts (sanitised, redacted,
+// nothing fetched from the internet. Frames come from src/inspector/frame-hub.ts (sanitised, redacted,
 // snapshot frames coalesced to <= 20 per second per actor); `tracePath` also writes them to a
 // JSONL file the page can replay. See docs/inspector.md.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -11,11 +11,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { FrameHub, redactJson, type Frame, type InspectableAgent } from '../src/inspector/frames.js';
 import { renderPage } from '../src/inspector/page.js';
-import { openTraceSink, type TraceSink } from '../src/inspector/trace.js';
+import { openTraceSink, type TraceSink } from './trace-file.js';
 
 export type { Frame, InspectableAgent } from '../src/inspector/frames.js';
-export { startTrace, readTrace, type TraceHandle } from '../src/inspector/trace.js';
-export { startStatelyBridge, type StatelyBridge, type StatelyBridgeOptions } from '../src/inspector/stately.js';
+export { startTrace, readTrace, type TraceHandle } from './trace-file.js';
+export { startStatelyBridge, type StatelyBridge, type StatelyBridgeOptions } from './stately-bridge.js';
 
 export interface InspectorOptions {
   /** TCP port on 127.0.0.1; 0 or undefined = a free port. */

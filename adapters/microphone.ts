@@ -5,9 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
+import { PCM_BYTES_PER_MS, PCM_SAMPLE_RATE } from '../src/protocol/constants.js';
 import { resolveOptional } from './audio-devices.js';
 
-export const CHUNK_BYTES = 1920; // 40 ms at 24 kHz, 16-bit mono
+export const CHUNK_BYTES = 40 * PCM_BYTES_PER_MS; // 40 ms at 24 kHz, 16-bit mono (1920)
 
 export interface MicrophoneOptions {
   onChunk(pcm: Buffer): void;
@@ -33,8 +34,8 @@ function childScript(naudiodonPath: string): string {
 const fs = require('fs');
 const { AudioIO } = require(${JSON.stringify(naudiodonPath)});
 const out = fs.createWriteStream(null, { fd: 3 });
-const ai = new AudioIO({ inOptions: { channelCount: 1, sampleFormat: 16, sampleRate: 24000, deviceId: -1,
-  framesPerBuffer: 960, highwaterMark: ${CHUNK_BYTES}, closeOnError: false } });
+const ai = new AudioIO({ inOptions: { channelCount: 1, sampleFormat: 16, sampleRate: ${PCM_SAMPLE_RATE}, deviceId: -1,
+  framesPerBuffer: ${CHUNK_BYTES / 2}, highwaterMark: ${CHUNK_BYTES}, closeOnError: false } });
 ai.on('data', (b) => out.write(b));
 ai.on('error', (e) => { process.stderr.write('capture error: ' + e.message + '\\n'); process.exit(3); });
 out.on('error', () => process.exit(0));

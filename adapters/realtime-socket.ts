@@ -7,49 +7,18 @@ import { clientEventToBeta, serverEventFromBeta } from '../src/protocol/dialect.
 import type { Dialect, WireEvent } from '../src/protocol/events.js';
 import { parseFrame } from '../src/protocol/parse.js';
 import { AgentError, redact } from '../src/errors.js';
+import { isKnownServerEvent } from '../src/protocol/event-registry.js';
+import type { AudioDelta, RealtimeTransport, TransportEvents, TransportOptions } from '../src/protocol/transport.js';
 
 export const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 
-export interface SocketOptions {
-  url: string;
-  apiKey?: string;
-  model: string;
-  dialect: Dialect;
-  /** Azure static keys go in the `api-key` header. */
-  azure?: boolean;
-  ca?: string | Buffer;
-  connectTimeoutMs?: number;
-  /** Ping interval; a socket with no traffic and no pong for 3 intervals is terminated (dead). */
-  keepaliveMs?: number;
-  log?: (line: string) => void;
-}
+/** How to open the socket (the transport options every transport takes), plus the recorder hook. */
+export type SocketOptions = TransportOptions & {
+  /** Every frame as it crosses the socket (the recorder, adapters/recorder.ts); close: `{code, reason}` JSON. */
+  onFrame?: (direction: 'send' | 'recv' | 'close', data: string | Buffer, binary?: boolean) => void;
+};
 
-export interface AudioDelta {
-  itemId: string;
-  responseId: string;
-  pcm: Buffer;
-}
-
-/** Server event types the engine knows; anything else is logged once per type and ignored. */
-export const KNOWN_SERVER_EVENTS = new Set([
-  'session.created', 'session.updated', 'conversation.created',
-  'conversation.item.created', 'conversation.item.added', 'conversation.item.done', 'conversation.item.retrieved',
-  'conversation.item.deleted', 'conversation.item.truncated',
-  'conversation.item.input_audio_transcription.delta', 'conversation.item.input_audio_transcription.completed',
-  'conversation.item.input_audio_transcription.failed', 'conversation.item.input_audio_transcription.segment',
-  'input_audio_buffer.committed', 'input_audio_buffer.cleared', 'input_audio_buffer.speech_started',
-  'input_audio_buffer.speech_stopped', 'input_audio_buffer.timeout_triggered', 'input_audio_buffer.dtmf_event_received',
-  'response.created', 'response.done', 'response.output_item.added', 'response.output_item.done',
-  'response.content_part.added', 'response.content_part.done',
-  'response.output_text.delta', 'response.output_text.done',
-  'response.output_audio.delta', 'response.output_audio.done',
-  'response.output_audio_transcript.delta', 'response.output_audio_transcript.done',
-  'response.function_call_arguments.delta', 'response.function_call_arguments.done',
-  'response.mcp_call_arguments.delta', 'response.mcp_call_arguments.done', 'response.mcp_call.in_progress',
-  'response.mcp_call.completed', 'response.mcp_call.failed', 'mcp_list_tools.in_progress', 'mcp_list_tools.completed',
-  'mcp_list_tools.failed', 'output_audio_buffer.started', 'output_audio_buffer.stopped', 'output_audio_buffer.cleared',
-  'rate_limits.updated', 'error',
-]);
+export type { AudioDelta };
 
 /** Builds the URL and headers for a connection (OpenAI GA/beta, Azure GA, or any compatible server). */
 export function connectionTarget(o: SocketOptions): { url: string; headers: Record<string, string> } {
@@ -68,7 +37,7 @@ export function connectionTarget(o: SocketOptions): { url: string; headers: Reco
  * Events: 'open', 'event' (WireEvent, GA shape), 'audio' (AudioDelta), 'close' ({code, reason}),
  * 'failure' (AgentError: the connection could not be made).
  */
-export class RealtimeSocket extends EventEmitter {
+export class RealtimeSocket extends EventEmitter<TransportEvents> implements RealtimeTransport {
   readonly ws: WebSocket;
   private readonly dialect: Dialect;
   private readonly log: (line: string) => void;
@@ -144,6 +113,7 @@ export class RealtimeSocket extends EventEmitter {
       this.closed = true;
       if (this.keepalive) clearInterval(this.keepalive);
       const reason = reasonBuf.toString();
+      if (this.opened) options.onFrame?.('close', JSON.stringify({ code, reason }));
       for (const w of this.waiters) {
         clearTimeout(w.timer);
         w.reject(new Error(`the connection closed (code ${code}) before the server answered`));
@@ -153,6 +123,7 @@ export class RealtimeSocket extends EventEmitter {
       if (this.opened) this.emit('close', { code, reason });
     });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      options.onFrame?.('recv', data, isBinary);
       try {
         this.onFrame(data, isBinary);
       } catch (e) {
@@ -193,7 +164,7 @@ export class RealtimeSocket extends EventEmitter {
       if (typeof ev.delta === 'string') this.emit('audio', { itemId: String(ev.item_id ?? ''), responseId: String(ev.response_id ?? ''), pcm: Buffer.from(ev.delta, 'base64') });
       return;
     }
-    if (!KNOWN_SERVER_EVENTS.has(ev.type)) {
+    if (!isKnownServerEvent(ev.type)) {
       if (!this.unknownTypes.has(ev.type)) {
         this.unknownTypes.add(ev.type);
         this.log(`ignored unknown server event type ${JSON.stringify(ev.type.slice(0, 80))} (logged once)`);
@@ -226,7 +197,9 @@ export class RealtimeSocket extends EventEmitter {
       this.log(`not sent (socket not open): ${ev.type}`);
       return eventId;
     }
-    this.ws.send(JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev));
+    const frame = JSON.stringify(this.dialect === 'beta' ? clientEventToBeta(ev) : ev);
+    this.options.onFrame?.('send', frame);
+    this.ws.send(frame);
     return eventId;
   }
 
@@ -234,7 +207,9 @@ export class RealtimeSocket extends EventEmitter {
   sendAudio(pcm: Buffer, hint?: string): void {
     if (!this.isOpen) return;
     const extra = hint ? `,"x_transcript_hint":${JSON.stringify(hint)}` : '';
-    this.ws.send(`{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`);
+    const frame = `{"type":"input_audio_buffer.append","audio":"${pcm.toString('base64')}"${extra}}`;
+    this.options.onFrame?.('send', frame);
+    this.ws.send(frame);
   }
 
   /**

@@ -8,11 +8,10 @@
 // stop() discards at most `leadMs`, and the clock (handed audio minus what is still ahead) is exact
 // to within the device latency.
 import { createRequire } from 'node:module';
+import { PCM_BYTES_PER_MS as BYTES_PER_MS, PCM_SAMPLE_RATE as RATE } from '../src/protocol/constants.js';
 import { resolveOptional } from './audio-devices.js';
 
-const RATE = 24_000;
-const BYTES_PER_MS = (RATE * 2) / 1000; // 48
-const PIECE_BYTES = 1920; // hand audio to the device in 40 ms pieces
+const PIECE_BYTES = 40 * BYTES_PER_MS; // hand audio to the device in 40 ms pieces
 
 export interface SpeakerOptions {
   /** Audio kept ahead of the playhead in the device (ms). */

@@ -1,8 +1,10 @@
 // WAV in and out for headless runs and tests. The realtime API wants 24 kHz mono pcm16; other PCM
 // WAVs are converted (downmix by averaging, linear resampling), compressed ones are refused clearly.
 import { closeSync, openSync, readFileSync, writeSync, writeFileSync } from 'node:fs';
+import { PCM_SAMPLE_RATE } from '../src/protocol/constants.js';
 
-export const RATE = 24_000;
+/** The realtime API's sample rate (src/protocol/constants.ts), under the name this module's callers use. */
+export const RATE = PCM_SAMPLE_RATE;
 
 export class WavError extends Error {
   override readonly name = 'WavError';

@@ -1,4 +1,5 @@
-// 4. Cost and window over a scripted 60-minute voice conversation, for four policies, priced with
+// 4. Cost and window over a scripted 60-minute voice conversation, for four policies (the library's
+// own with both context strategies: hysteresis, the default, and cache-aware), priced with
 // gpt-realtime's published rates from the emulator's usage (o200k tokens, 10/20 audio tokens per
 // second in/out, prompt-cache rule). Writes docs/window-chart.svg (window over time, four policies).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,15 +14,16 @@ import { lineChart } from './lib/svg.js';
 import { mean, round } from './lib/stats.js';
 import type { AgentOptions } from '../src/types.js';
 
-type Policy = 'unmanaged' | 'retention' | 'seed' | 'ours';
-const POLICIES: Policy[] = ['unmanaged', 'retention', 'seed', 'ours'];
+type Policy = 'unmanaged' | 'retention' | 'seed' | 'ours' | 'cacheAware';
+const POLICIES: Policy[] = ['unmanaged', 'retention', 'seed', 'ours', 'cacheAware'];
 const LABEL: Record<Policy, string> = {
   unmanaged: 'no management (server truncation auto)',
   retention: 'server retention_ratio 0.8',
   seed: 'seed policy (trigger 20,000, keep 2)',
-  ours: 'ours (trigger 20,000, target 10,000, keep 2)',
+  ours: 'ours, hysteresis strategy (trigger 20,000, target 10,000, keep 2)',
+  cacheAware: 'ours, cache-aware strategy (trigger 20,000, keep 2)',
 };
-const COLOR: Record<Policy, string> = { unmanaged: '#d62728', retention: '#ff7f0e', seed: '#7f7f7f', ours: '#1f77b4' };
+const COLOR: Record<Policy, string> = { unmanaged: '#d62728', retention: '#ff7f0e', seed: '#7f7f7f', ours: '#1f77b4', cacheAware: '#2ca02c' };
 const KEY = 'sk-bench-cost-0123456789';
 const TRIGGER = 20_000;
 const MODEL = 'gpt-realtime';
@@ -72,7 +74,9 @@ export function agentOptions(policy: Policy, url: string, summaryBaseURL: string
     case 'seed':
       return { ...base, policy: { triggerTokens: TRIGGER, targetTokens: 0, keepLastTurns: 2 } };
     case 'ours':
-      return base; // defaults: trigger 20,000, target 10,000, keep 2
+      return base; // defaults: trigger 20,000, target 10,000, keep 2, hysteresis strategy
+    case 'cacheAware':
+      return { ...base, policy: { strategy: 'cache-aware' } };
   }
 }
 
@@ -172,6 +176,8 @@ export async function run(o: CostOptions): Promise<BenchResult> {
   const ours = by('ours');
   const vsUnmanaged = round(total(ours) / total(by('unmanaged')), 3);
   const vsSeed = round(total(ours) / total(by('seed')), 3);
+  const cacheAware = by('cacheAware');
+  const vsHysteresis = round(total(cacheAware) / total(ours), 3);
   const overTrigger = ours.maxWindow - TRIGGER;
   const windowOk = ours.maxWindow <= TRIGGER + ours.maxTurnGrowth;
   const table = Object.fromEntries(
@@ -212,7 +218,14 @@ export async function run(o: CostOptions): Promise<BenchResult> {
     'Prices: src/conversation/costs.ts (gpt-realtime: audio in $32/M, cached $0.40/M, audio out $64/M, text in $4/M, text out $16/M); summariser calls (chat completions through a recording proxy) at gpt-4o-mini list prices ($0.15/M in, $0.60/M out), included in the totals.',
     `The chart is docs/window-chart.svg (written by this benchmark).`,
   ];
-  const figures = { minutes: o.minutes, trigger: TRIGGER, policies: table };
+  const strategy = (r: CostRun) => ({ totalUsd: round(total(r), 4), meanWindow: r.meanWindow, maxWindow: r.maxWindow, summaries: r.summaries });
+  const figures = {
+    minutes: o.minutes,
+    trigger: TRIGGER,
+    policies: table,
+    // The two context strategies side by side (the same runs as policies.ours and policies.cacheAware).
+    strategies: { hysteresis: strategy(ours), 'cache-aware': strategy(cacheAware) },
+  };
   const checks = [
     check('cost: ours / unmanaged', vsUnmanaged, 'x', '<= 0.5', vsUnmanaged <= 0.5),
     check('cost: ours / seed policy', vsSeed, 'x', '<= 0.8', vsSeed <= 0.8),
@@ -221,6 +234,10 @@ export async function run(o: CostOptions): Promise<BenchResult> {
     check('total cost, unmanaged (USD)', round(total(by('unmanaged')), 2), '', 'info', true),
     check('total cost, retention 0.8 (USD)', round(total(by('retention')), 2), '', 'info', true),
     check('total cost, seed policy (USD)', round(total(by('seed')), 2), '', 'info', true),
+    check('cost: cache-aware / hysteresis strategy', vsHysteresis, 'x', '<= 1', vsHysteresis <= 1),
+    check('total cost, cache-aware strategy (USD)', round(total(cacheAware), 2), '', 'info', true),
+    check('mean window, hysteresis strategy (tokens)', ours.meanWindow, '', 'info', true),
+    check('mean window, cache-aware strategy (tokens)', cacheAware.meanWindow, '', 'info', true),
   ];
   return result('Cost and window, 60-minute conversation', figures, checks, notes, Math.round((Date.now() - t0) / 1000));
 }

@@ -1,19 +1,29 @@
 // One per session, one summary at a time:
 //
 //   idle --SUMMARISE--> collecting --(transcripts in | after transcriptWait)--> planning
-//   planning --(nothing to fold)--> idle                       (the seed inserted an empty summary here)
+//   planning --(the strategy skips: nothing to fold)--> idle   (the seed inserted an empty summary here)
 //   planning --> summarising --(text)--> awaitingQuiet --(no response in flight)--> inserting
+//   summarising --(the summary would not make the window smaller)--> idle          (skipped, reason)
 //   inserting --(server acknowledged the summary item)--> pruning --(every delete acknowledged)--> idle
 //   any failure --> cooldown --after(cooldown)--> idle        (insert failed => nothing was deleted)
 //
+// States: idle collecting planning summarising awaitingQuiet inserting pruning cooldown
+//
+// Each state entry is reported to the parent (SUMMARISER.STATE), so nobody reads this snapshot.
 // The summary goes in first and is acknowledged before any delete (the seed raced them and ignored
-// errors). Every I/O step is a named actor provided at the composition root.
-import { assign, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';
-import { planFold, type FoldPlan } from '../src/conversation/policy.js';
+// errors). Every I/O step is a named actor provided at the composition root. Which turns to fold and
+// the window estimate come from the ContextStrategy in the input (hysteresis by default).
+import { assign, enqueueActions, fromPromise, sendTo, setup, type ActorRef, type Snapshot } from 'xstate';
+import type { FoldPlan } from '../src/conversation/policy.js';
 import { buildSummaryMessages, summaryId, type ChatMessage } from '../src/conversation/summary-prompt.js';
+import { resolveStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
 import type { PolicyOptions, Turn } from '../src/types.js';
 
+export type SummariserStateName = 'idle' | 'collecting' | 'planning' | 'summarising' | 'awaitingQuiet' | 'inserting' | 'pruning' | 'cooldown';
+
 export type SummariserReport =
+  /** Entered a state: the parent follows the summariser by events, never by reading its snapshot. */
+  | { type: 'SUMMARISER.STATE'; state: SummariserStateName }
   | { type: 'SUMMARISER.COLLECTING'; pendingIds: string[] }
   | { type: 'SUMMARISER.STARTED'; id: string; replaces: string[]; windowBefore: number }
   | { type: 'SUMMARISER.INSERTED'; id: string; text: string; role: string; replaces: string[] }
@@ -33,9 +43,12 @@ export type SummariserParent = ActorRef<Snapshot<unknown>, SummariserReport>;
 
 export interface SummariserInput {
   parentRef: SummariserParent;
-  policy: Pick<PolicyOptions, 'targetTokens' | 'keepLastTurns' | 'summaryRole' | 'summaryLanguage' | 'transcriptWaitMs' | 'cooldownMs'>;
+  policy: Pick<PolicyOptions, 'targetTokens' | 'keepLastTurns' | 'summaryRole' | 'summaryLanguage' | 'transcriptWaitMs' | 'cooldownMs'> &
+    Partial<Pick<PolicyOptions, 'triggerTokens' | 'strategy'>>;
   /** First summary number (continues across session rollovers so ids stay unique). */
   firstNumber?: number;
+  /** The context strategy the session uses (which turns to fold, the window after); default `policy.strategy`, else hysteresis. */
+  strategy?: ContextStrategy;
 }
 
 export type SummariserEvent =
@@ -69,12 +82,15 @@ export interface DeleteOutput {
 export interface SummariserContext {
   parentRef: SummariserParent;
   policy: SummariserInput['policy'];
+  strategy: ContextStrategy;
   count: number;
   turns: Turn[];
   window: number;
   audioMs: Record<string, number>;
   responseActive: boolean;
   plan: FoldPlan | null;
+  /** Why the last plan (or summary) was skipped, for the SKIPPED report. */
+  skipReason: string | null;
   summaryId: string | null;
   text: string | null;
   error: string | null;
@@ -107,6 +123,11 @@ export const summariserMachine = setup({
     nothingToFold: ({ context }) => !context.plan || context.plan.fold.length === 0,
     quiet: ({ context }) => !context.responseActive,
     emptySummary: (_, params: { text: string }) => params.text.trim().length === 0,
+    // A fold must make the window smaller; otherwise the turns stay verbatim.
+    noSmaller: ({ context }, params: { text: string }) => {
+      const w = windowOf(context);
+      return context.strategy.estimateWindowAfter(context.plan!, params.text.trim(), w) >= w;
+    },
     deletesFailed: (_, params: { output: DeleteOutput }) => params.output.failed.length > 0,
   },
   delays: {
@@ -121,26 +142,41 @@ export const summariserMachine = setup({
     takeTurns: assign({ turns: (_, params: { turns: Turn[] }) => params.turns }),
     setResponseActive: assign({ responseActive: (_, params: { active: boolean }) => params.active }),
     plan: assign(({ context }) => {
-      const plan = planFold(context.turns, context.window, context.policy, (id) => context.audioMs[id]);
-      const count = plan.fold.length ? context.count + 1 : context.count;
-      return { plan, count, summaryId: plan.fold.length ? summaryId(count) : null, text: null };
+      const result = context.strategy.planFold({
+        turns: context.turns,
+        window: context.window,
+        // Without a trigger (a bare summariser), the window that asked for the summary stands in.
+        policy: { ...context.policy, triggerTokens: context.policy.triggerTokens ?? context.window },
+        audioMs: (id) => context.audioMs[id],
+      });
+      if ('skip' in result || result.fold.length === 0) {
+        return { plan: null, skipReason: 'skip' in result ? result.skip : 'nothing to summarise', summaryId: null, text: null };
+      }
+      const count = context.count + 1;
+      return { plan: result, skipReason: null, count, summaryId: summaryId(count), text: null };
     }),
     takeText: assign({ text: (_, params: { text: string }) => params.text.trim() }),
     recordError: assign({ error: (_, params: { message: string }) => params.message }),
     report: sendTo(({ context }) => context.parentRef, (_, params: SummariserReport) => params),
-    clear: assign({ plan: null, text: null, summaryId: null }),
+    // Not for the initial idle (the parent knows the summariser starts idle).
+    announce: enqueueActions(({ context, event, enqueue }, params: { state: SummariserStateName }) => {
+      if ((event as { type: string }).type !== 'xstate.init') enqueue.sendTo(context.parentRef, { type: 'SUMMARISER.STATE', state: params.state });
+    }),
+    clear: assign({ plan: null, text: null, summaryId: null, skipReason: null }),
   },
 }).createMachine({
   id: 'summariser',
   context: ({ input }) => ({
     parentRef: input.parentRef,
     policy: input.policy,
+    strategy: input.strategy ?? resolveStrategy(input.policy.strategy),
     count: (input.firstNumber ?? 1) - 1,
     turns: [],
     window: 0,
     audioMs: {},
     responseActive: false,
     plan: null,
+    skipReason: null,
     summaryId: null,
     text: null,
     error: null,
@@ -151,14 +187,14 @@ export const summariserMachine = setup({
   },
   states: {
     idle: {
-      entry: 'clear',
+      entry: ['clear', { type: 'announce', params: { state: 'idle' } }],
       on: { SUMMARISE: { target: 'collecting', actions: 'takeRequest' } },
     },
     collecting: {
-      entry: {
-        type: 'report',
-        params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }),
-      },
+      entry: [
+        { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }) },
+        { type: 'announce', params: { state: 'collecting' } },
+      ],
       always: { guard: 'noPendingTranscripts', target: 'planning' },
       after: { transcriptWait: 'planning' },
       on: {
@@ -167,12 +203,12 @@ export const summariserMachine = setup({
       },
     },
     planning: {
-      entry: 'plan',
+      entry: [{ type: 'announce', params: { state: 'planning' } }, 'plan'],
       always: [
         {
           guard: 'nothingToFold',
           target: 'idle',
-          actions: { type: 'report', params: { type: 'SUMMARISER.SKIPPED', reason: 'nothing to summarise' } },
+          actions: { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.SKIPPED', reason: context.skipReason ?? 'nothing to summarise' }) },
         },
         {
           target: 'summarising',
@@ -189,6 +225,7 @@ export const summariserMachine = setup({
       ],
     },
     summarising: {
+      entry: { type: 'announce', params: { state: 'summarising' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'summarise',
@@ -206,6 +243,17 @@ export const summariserMachine = setup({
               { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: 'the summariser returned an empty summary', deleted: [] } },
             ],
           },
+          {
+            guard: { type: 'noSmaller', params: ({ event }) => ({ text: event.output.text }) },
+            target: 'idle',
+            actions: {
+              type: 'report',
+              params: ({ context, event }) => ({
+                type: 'SUMMARISER.SKIPPED',
+                reason: `the summary would not make the window smaller (${windowOf(context)} tokens now, about ${context.strategy.estimateWindowAfter(context.plan!, event.output.text.trim(), windowOf(context))} after): the turns stay verbatim`,
+              }),
+            },
+          },
           { target: 'awaitingQuiet', actions: { type: 'takeText', params: ({ event }) => ({ text: event.output.text }) } },
         ],
         onError: {
@@ -219,11 +267,13 @@ export const summariserMachine = setup({
     },
     // Never insert or delete while a response writes to the conversation.
     awaitingQuiet: {
+      entry: { type: 'announce', params: { state: 'awaitingQuiet' } },
       // Eventless: re-checked after every event, so RESPONSE.ACTIVE false releases it.
       always: { guard: 'quiet', target: 'inserting' },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
     },
     inserting: {
+      entry: { type: 'announce', params: { state: 'inserting' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'inserting', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'insertSummary',
@@ -252,6 +302,7 @@ export const summariserMachine = setup({
       },
     },
     pruning: {
+      entry: { type: 'announce', params: { state: 'pruning' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'pruning', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
         id: 'deleteItems',
@@ -282,7 +333,7 @@ export const summariserMachine = setup({
                 replaces: context.plan!.fold.map((t) => t.id),
                 deleted: [...event.output.deleted, ...event.output.missing],
                 windowBefore: context.window,
-                windowAfterEstimate: Math.max(0, context.window - context.plan!.foldedTokens) + estimateTextTokens(context.text!),
+                windowAfterEstimate: context.strategy.estimateWindowAfter(context.plan!, context.text!, context.window),
               }),
             },
           },
@@ -297,18 +348,19 @@ export const summariserMachine = setup({
       },
     },
     cooldown: {
+      entry: { type: 'announce', params: { state: 'cooldown' } },
       after: { cooldown: 'idle' },
     },
   },
 });
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/** The window the fold is judged against: at least what is folded (0 = no usage reported yet). */
+function windowOf(context: Pick<SummariserContext, 'window' | 'plan'>): number {
+  return Math.max(context.window, context.plan?.foldedTokens ?? 0);
 }
 
-function estimateTextTokens(text: string): number {
-  // Rough and cheap (the next response.done gives the truth): ~4 chars per token plus item overhead.
-  return Math.ceil(text.length / 4) + 4;
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 export type SummariserMachine = typeof summariserMachine;

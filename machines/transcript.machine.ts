@@ -9,6 +9,8 @@
 //   backingOff --after(backoff: attempt x base)--> retrieving      (attempt < max)
 //        '-------------------------------------------> failed       (attempt >= max)
 //
+// States: awaitingTranscript retrieving backingOff done failed
+//
 // Transcription events may arrive in any state (also before the item: the parent replays them).
 // Each retry issues a NEW retrieve (the seed's retry found its own pending marker and returned the
 // stale result; its retrieved handler never completed the wait).

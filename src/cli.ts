@@ -15,7 +15,7 @@ import { NOTEBOOK_REPLIES, runDemo } from './cli/demo.js';
 import { historyText } from './cli/format.js';
 import { chooseIo, describe, type IoChoice } from './cli/io.js';
 import { JsonOutput } from './cli/json-output.js';
-import { runTextInput } from './cli/text-input.js';
+import { runTextInput, type PromptLine } from './cli/text-input.js';
 import { TerminalView } from './cli/view.js';
 import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
 import { nextResponseDone } from './cli/wait.js';
@@ -132,11 +132,13 @@ class Run {
         ...(o.trigger !== undefined ? { triggerTokens: o.trigger } : {}),
         ...(o.target !== undefined ? { targetTokens: o.target } : {}),
         ...(o.keep !== undefined ? { keepLastTurns: o.keep } : {}),
+        ...(o.policyStrategy ? { strategy: o.policyStrategy } : {}),
         ...(o.summaryRole ? { summaryRole: o.summaryRole } : {}),
         ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : o.demo ? { summaryLanguage: 'French' } : {}),
       },
       summariser: this.backend.summariser,
       journal,
+      ...(o.record ? { record: o.record } : {}),
       reconnect: o.reconnectAttempts === 0 ? false : { maxAttempts: o.reconnectAttempts },
       rolloverMarginMs: o.rolloverMarginS * 1000,
       log: this.debug,
@@ -233,6 +235,10 @@ class Run {
           else this.view!.line(historyText(agent.history()));
         },
         info: (l) => this.info(l),
+        // A person at a terminal gets a prompt line below the status line (not with --json).
+        ...(process.stdin.isTTY && process.stdout.isTTY && !this.json
+          ? { terminal: { output: process.stdout, attach: (p: PromptLine | null) => this.view!.setPrompt(p) } }
+          : {}),
       });
       this.textInput = t;
       if (process.stdin.isTTY && !this.json) this.info('type a message and press Enter (/summarise, /history, /quit)');

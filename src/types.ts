@@ -88,7 +88,15 @@ export interface PolicyOptions {
   ackTimeoutMs: number;
   /** After a failed summary, wait this long before trying again (ms). */
   cooldownMs: number;
+  /**
+   * When to summarise and which turns to fold: 'hysteresis' (default: fold the oldest turns until the
+   * window is about `targetTokens`), 'cache-aware' (fold where the fewest tokens are re-billed once the
+   * summary busts the prompt cache), or your own `ContextStrategy` object.
+   */
+  strategy?: StrategyName | import('./conversation/strategy.js').ContextStrategy;
 }
+
+export type StrategyName = 'hysteresis' | 'cache-aware';
 
 export interface SummariserOptions {
   /** 'chat': chat completions through the openai SDK (default); 'realtime-oob': out-of-band response. */
@@ -118,13 +126,19 @@ export interface AgentOptions {
   responseTimeoutMs?: number;
   /** JSONL journal path; false disables it. */
   journal?: string | false;
+  /**
+   * Record every WebSocket frame (both ways, monotonic ms timestamps, audio as byte counts, key
+   * redacted, mode 0600) to this JSONL file; `realtime-emulator --replay FILE` checks it later.
+   */
+  record?: string;
   /** Logger for one-line diagnostics (unknown events, benign errors). Defaults to silent. */
   log?: (line: string) => void;
   /**
-   * Advanced (used by realtime-proxy): makes the socket for each connection generation instead of the
-   * built-in WebSocket, e.g. one that also relays frames to another client.
+   * Advanced: opens the connection instead of the built-in `ws` socket (a proxy, a test harness). It
+   * must speak GA-shaped events and emit `open`, `event`, `audio`, `close`, `failure` as
+   * `RealtimeTransport` (src/protocol/transport.ts) describes.
    */
-  transport?: RealtimeTransportFactory;
+  transport?: import('./protocol/transport.js').TransportFactory;
   /**
    * Observer mode (used by realtime-proxy): the engine originates no turns. It never sends
    * response.create of its own (the client decides when to respond); it still mirrors, fetches
@@ -132,39 +146,6 @@ export interface AgentOptions {
    */
   observer?: boolean;
 }
-
-/** What `AgentOptions.transport` is called with, once per connection generation. */
-export interface RealtimeTransportOptions {
-  url: string;
-  apiKey?: string;
-  model: string;
-  dialect: Dialect;
-  azure?: boolean;
-  ca?: string | Buffer;
-  connectTimeoutMs?: number;
-  keepaliveMs?: number;
-  log?: (line: string) => void;
-}
-
-/**
- * A socket to a Realtime server, as the engine uses it. Emits 'open', 'event' (GA WireEvent), 'audio'
- * ({itemId, responseId, pcm}), 'close' ({code, reason}) and 'failure' (AgentError).
- */
-export interface RealtimeTransport {
-  readonly isOpen: boolean;
-  on(event: string, listener: (...args: any[]) => void): this;
-  removeAllListeners(event?: string): this;
-  send(event: { type: string; event_id?: string; [key: string]: unknown }): string;
-  sendAudio(pcm: Buffer): void;
-  request(
-    event: { type: string; event_id?: string; [key: string]: unknown },
-    match: (e: { type: string; [key: string]: unknown }) => boolean,
-    timeoutMs: number,
-  ): Promise<{ type: string; [key: string]: unknown }>;
-  close(code?: number, reason?: string): void;
-}
-
-export type RealtimeTransportFactory = (options: RealtimeTransportOptions) => RealtimeTransport;
 
 export interface WindowEvent {
   tokens: number;
@@ -209,6 +190,8 @@ export interface AgentEvents {
   'assistant.delta': { itemId: string; responseId: string; delta: string };
   window: WindowEvent;
   summary: SummaryEvent;
+  /** A summary (automatic or summariseNow) was not made: the reason says why (nothing to fold, or it would not shrink the window). */
+  'summary.skipped': { reason: string };
   error: import('./errors.js').AgentError;
   state: { session: string; summariser: string; pendingTranscripts: string[] };
   /** Output audio (pcm16 24 kHz mono). Audio plane: never passes through a machine. */

@@ -18,7 +18,7 @@ const SEED_TURNS = ['Can you tell me a quick story?', 'Can you tell me three ext
 describe.each(['ga', 'beta'] as const)('seed scenario (%s dialect)', (dialect) => {
   it('summarises at the trigger: mirror and server become [summary, user, assistant], the model sees the summary first', async () => {
     const journal = join(mkdtempSync(join(tmpdir(), 'rtc-')), 'journal.jsonl');
-    const r = (current = await rig({ replyWords: 120 }, { connection: { dialect }, policy: { preset: 'seedDemo', summaryLanguage: 'French' }, journal }));
+    const r = (current = await rig({ replyWords: 120, allowBeta: dialect === 'beta' }, { connection: { dialect }, policy: { preset: 'seedDemo', summaryLanguage: 'French' }, journal }));
     await r.agent.start();
     await speak(r, SEED_TURNS[0]);
     await r.agent.idle();

@@ -22,7 +22,7 @@ describe('audio device probe', () => {
     expect(Date.now() - t0).toBeLessThan(8000);
   });
 
-  describe.skipIf(!!skip)('with a private PulseAudio', () => {
+  describe.skipIf(!!skip)(skip ? `with a private PulseAudio: SKIPPED, ${skip}` : 'with a private PulseAudio', () => {
     let audio: AudioEnv;
     beforeAll(() => {
       audio = startAudio('probe');

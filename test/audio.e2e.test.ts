@@ -18,7 +18,7 @@ if (skip) console.warn(`[audio.e2e] skipped: ${skip}`);
 const KEY = 'audio-test-key-1234';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!!skip)('real audio devices (PulseAudio null sinks)', () => {
+describe.skipIf(!!skip)(skip ? `real audio devices (PulseAudio null sinks): SKIPPED, ${skip}` : 'real audio devices (PulseAudio null sinks)', () => {
   let audio: AudioEnv;
   let emu: Awaited<ReturnType<typeof startEmulator>>;
   let proxy: RecordingProxy;

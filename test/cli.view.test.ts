@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { gauge, historyText, statusText, summaryText } from '../src/cli/format.js';
+import { gauge, historyText, skippedText, statusText, summaryText } from '../src/cli/format.js';
 import { TerminalView } from '../src/cli/view.js';
 import type { Turn } from '../src/types.js';
 
@@ -17,7 +17,10 @@ describe('cli formatting', () => {
     expect(gauge(10, 20, 10)).toBe('[#####.....]');
     expect(gauge(50, 20, 4)).toBe('[####]');
     expect(statusText({ tokens: 21340, trigger: 20000, costUsd: 0.01234 })).toBe('window 21,340 / 20,000 [#####################] 107% · cost $0.0123'.replace('#####################', '#'.repeat(20)));
-    expect(summaryText({ turns: 14, windowBefore: 21340, windowAfterEstimate: 9870 })).toBe('summarised 14 turns into 1, window 21,340 -> 9,870');
+    expect(summaryText({ turns: 14, windowBefore: 21340, windowAfterEstimate: 9870 })).toBe('summarised 14 turns into 1, window 21,340 -> ≈9,870 (estimate until the next response)');
+    // Issue 10: server figures are plain, estimates carry ≈ (the status line after a summary too).
+    expect(statusText({ tokens: 9870, trigger: 20000, costUsd: 0, estimated: true })).toMatch(/^window ≈9,870 \/ 20,000 /);
+    expect(skippedText({ reason: 'nothing to fold' })).toBe('summary skipped: nothing to fold');
   });
 
   it('prints history like the notebook', () => {
@@ -44,7 +47,7 @@ describe('terminal view', () => {
     v.onWindow({ tokens: 979, trigger: 2000, target: 1000, costUsd: 0.5, responseId: 'r', usage: {} as never });
     v.onSummary({ id: 'sum_001', text: 's', replacedIds: ['a', 'b'], turns: 2, windowBefore: 2755, windowAfterEstimate: 1200 });
     expect(out.text()).toBe(
-      'assistant: Hello [redacted]\nyou: hi\n-- window 979 / 2,000 [##########..........] 49% · cost $0.5000\n-- summarised 2 turns into 1, window 2,755 -> 1,200\n',
+      'assistant: Hello [redacted]\nyou: hi\n-- window 979 / 2,000 [##########..........] 49% · cost $0.5000\n-- summarised 2 turns into 1, window 2,755 -> ≈1,200 (estimate until the next response)\n',
     );
   });
 
@@ -58,5 +61,16 @@ describe('terminal view', () => {
     expect(s).toContain('\x1b[36m');
     expect(s).toContain('\r\x1b[K'); // status line cleared before the next transcript line
     expect(s).toMatch(/window 10 \/ 20/);
+  });
+  it('prints a skipped summary with its reason, and marks the window after a summary as an estimate on the status line', () => {
+    const out = sink(true);
+    const v = new TerminalView({ out: out.w, err: out.w, color: false, redact: (s) => s });
+    v.onWindow({ tokens: 2333, trigger: 2000, target: 0, costUsd: 0, responseId: 'r', usage: {} as never });
+    v.onSummarySkipped({ reason: 'nothing to fold: every older turn is among the kept recent turns' });
+    expect(out.text()).toContain('-- summary skipped: nothing to fold: every older turn is among the kept recent turns\n');
+    v.onSummary({ id: 'sum_001', text: 's', replacedIds: ['a', 'b'], turns: 2, windowBefore: 2333, windowAfterEstimate: 1683 });
+    expect(out.text().split('\n').at(-1)).toMatch(/^window ≈1,683 \/ 2,000 /);
+    v.onWindow({ tokens: 1553, trigger: 2000, target: 0, costUsd: 0, responseId: 'r2', usage: {} as never });
+    expect(out.text().split('\r\x1b[K').at(-1)).toMatch(/^window 1,553 \/ 2,000 /);
   });
 });

@@ -1,11 +1,12 @@
-// Beta dialect (OpenAI-Beta: realtime=v1) with a raw ws client, and --beta-disabled.
+// Beta dialect (OpenAI-Beta: realtime=v1) with a raw ws client: accepted only with allowBeta
+// (--dialect beta); refused by default like the real service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { RawClient, b64, tone } from './helpers/emulator-client.js';
 
 let emu: Emulator;
 beforeAll(async () => {
-  emu = await startEmulator({ seed: 3, transcription: { delayMs: 5 } });
+  emu = await startEmulator({ seed: 3, transcription: { delayMs: 5 }, allowBeta: true });
 });
 afterAll(async () => {
   await emu.close();
@@ -113,8 +114,8 @@ describe('beta dialect', () => {
     c.close();
   });
 
-  it('--beta-disabled: error event, then close 4000 beta_api_shape_disabled', async () => {
-    const strict = await startEmulator({ betaDisabled: true });
+  it('default (no allowBeta): error event, then close 4000 beta_api_shape_disabled, as the service does', async () => {
+    const strict = await startEmulator();
     try {
       const c = await RawClient.connect(strict.url, { beta: true });
       const e = await c.waitFor('error');

@@ -68,11 +68,11 @@ describe('type contract with the openai SDK', () => {
 });
 
 describe('handshake', () => {
-  it('HTTP 401 without a key, or with the wrong key when apiKey is set; Azure api-key header accepted', async () => {
-    await expect(RawClient.connect(emu.url, { key: null })).rejects.toThrow('HTTP 401');
+  it('no key or a wrong key (apiKey set): upgrade, then close 3000 (see emulator.captured); Azure api-key header accepted; HTTP API 401', async () => {
+    expect((await (await RawClient.connect(emu.url, { key: null })).closed).code).toBe(3000);
     const locked = await startEmulator({ apiKey: 'sk-right' });
     try {
-      await expect(RawClient.connect(locked.url, { key: 'sk-wrong' })).rejects.toThrow('HTTP 401');
+      expect(await (await RawClient.connect(locked.url, { key: 'sk-wrong' })).closed).toEqual({ code: 3000, reason: 'invalid_request_error.invalid_api_key' });
       const ok = await RawClient.connect(locked.url, { key: 'sk-right' });
       expect((await ok.waitFor('session.created')).session.type).toBe('realtime');
       ok.close();

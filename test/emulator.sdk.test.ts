@@ -171,7 +171,6 @@ describe('GA dialect via the official SDK (wss)', () => {
     const dedup = seq.filter((t, i) => t !== seq[i - 1]);
     const expected = [
       'response.created',
-      'rate_limits.updated',
       'response.output_item.added',
       'conversation.item.added',
       'response.content_part.added',
@@ -184,10 +183,13 @@ describe('GA dialect via the official SDK (wss)', () => {
       'response.output_audio.done',
       'response.output_audio_transcript.done',
       'response.content_part.done',
-      'response.output_item.done',
       'conversation.item.done',
+      'response.output_item.done',
       'response.done',
     ]);
+    // captured: rate_limits.updated follows response.done (about 40 ms later)
+    await s.waitFor('rate_limits.updated', r);
+    expect(s.typesSince(r).indexOf('rate_limits.updated')).toBeGreaterThan(s.typesSince(r).indexOf('response.done'));
     expect(done.response.status).toBe('completed');
     const transcript = done.response.output[0].content[0].transcript as string;
     expect(transcript.startsWith('You said: Can you tell me a quick story. ')).toBe(true);
@@ -280,7 +282,7 @@ describe('GA dialect via the official SDK (wss)', () => {
     m = s.send({ type: 'conversation.item.delete', item_id: 'k1' });
     expect((await s.waitFor('conversation.item.deleted', m)).item_id).toBe('k1');
     m = s.send({ type: 'conversation.item.retrieve', item_id: 'k1' });
-    expect((await s.errorAfter(m)).error.code).toBe('item_not_found');
+    expect((await s.errorAfter(m)).error.code).toBe('item_retrieve_invalid_item_id');
   });
 
   it('truncate: assistant audio only; overshoot errors with the real text, then clamps', async () => {
@@ -392,13 +394,14 @@ describe('GA dialect via the official SDK (wss)', () => {
     expect(done.response.output[0].content[0].transcript).toMatch(/^You said: What time is it\. /);
   });
 
-  it('emits rate_limits.updated at each response', async () => {
+  it('emits rate_limits.updated after each response.done, with one tokens entry (captured)', async () => {
     const s = await manualSession();
     for (let i = 0; i < 2; i++) {
       const m = s.send({ type: 'response.create' });
       await s.waitFor('response.done', m);
       const rl = await s.waitFor('rate_limits.updated', m);
-      expect(rl.rate_limits.map((r: any) => r.name)).toEqual(['requests', 'tokens']);
+      expect(rl.rate_limits.map((r: any) => r.name)).toEqual(['tokens']);
+      expect(s.typesSince(m).slice(-2)).toEqual(['response.done', 'rate_limits.updated']);
     }
   });
 
@@ -432,10 +435,22 @@ describe('GA dialect via the official SDK (wss)', () => {
       expect(r.choices[0].message.content).toBe('[Summary in French] Résumé : user: Can you tell me a quick story? assistant: Once upon a time there was a cat.');
       expect(r.usage!.total_tokens).toBe(r.usage!.prompt_tokens + r.usage!.completion_tokens);
       expect(r.usage!.completion_tokens).toBeGreaterThan(10);
-      const bad = new OpenAI({ apiKey: 'sk-test', baseURL: plain.httpUrl, maxRetries: 0 });
+      // Without a key the HTTP API answers 401 with invalid_api_key; the SDK surfaces it as an AuthenticationError.
       const res = await fetch(`${plain.httpUrl}/chat/completions`, { method: 'POST', body: '{}' });
       expect(res.status).toBe(401);
-      expect(bad).toBeTruthy();
+      const other = await startEmulator({ apiKey: 'sk-only-this-one' });
+      try {
+        const bad = new OpenAI({ apiKey: 'sk-wrong', baseURL: other.httpUrl, maxRetries: 0 });
+        const failure = await bad.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(failure).toBeInstanceOf(OpenAI.AuthenticationError);
+        expect((failure as InstanceType<typeof OpenAI.AuthenticationError>).status).toBe(401);
+        expect((failure as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
+      } finally {
+        await other.close();
+      }
     } finally {
       await plain.close();
     }

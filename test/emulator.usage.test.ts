@@ -75,17 +75,19 @@ describe('usage in response.done', () => {
     c.close();
   });
 
-  it('cache: longest common block prefix with the previous request, multiple of 64, >= 1024; a root insert busts it', async () => {
+  it('cache (captured: from the first response, 64-token steps, no 1,024 floor): previous request + its output; a root insert busts it', async () => {
     const instr = 'You are a careful assistant who answers questions about the history of maritime navigation. '.repeat(80);
     const itokens = countTokens(instr);
-    expect(itokens).toBeGreaterThan(1024);
     const c = await session(instr, { output_modalities: ['text'] });
     await add(c, 'u1', 'First question about sextants and how they were used at sea. '.repeat(10));
     const r1 = await respond(c);
-    expect(r1.usage.input_token_details.cached_tokens).toBe(0);
+    // first response: the instructions are warm (the service cached 64 of 120 on a first response)
+    expect(r1.usage.input_token_details.cached_tokens).toBe(Math.floor(itokens / 64) * 64);
     await add(c, 'u2', 'Second question about chronometers.');
     const r2 = await respond(c);
-    const cached2 = Math.floor(r1.usage.input_tokens / 64) * 64;
+    // the prefix is the previous request plus the reply it produced (4 tokens overhead + its text)
+    const reply1 = 4 + countTokens(replyText({ type: 'x', response: r1 }));
+    const cached2 = Math.floor((r1.usage.input_tokens + reply1) / 64) * 64;
     expect(r2.usage.input_token_details.cached_tokens).toBe(cached2);
     expect(r2.usage.input_token_details.cached_tokens_details).toEqual({ text_tokens: cached2, audio_tokens: 0, image_tokens: 0 });
     const m = c.mark();
@@ -97,7 +99,8 @@ describe('usage in response.done', () => {
     // out-of-band responses do not move the cache baseline
     await respond(c, { conversation: 'none', input: [] });
     const r4 = await respond(c);
-    expect(r4.usage.input_token_details.cached_tokens).toBe(Math.floor(r3.usage.input_tokens / 64) * 64);
+    const reply3 = 4 + countTokens(replyText({ type: 'x', response: r3 }));
+    expect(r4.usage.input_token_details.cached_tokens).toBe(Math.floor((r3.usage.input_tokens + reply3) / 64) * 64);
     c.close();
   });
 
@@ -147,7 +150,12 @@ describe('usage in response.done', () => {
     expect(contextWindow('gpt-4o-mini-realtime-preview')).toBe(16_000);
     expect(contextWindow('gpt-realtime-2')).toBe(128_000);
     const b = (key: string, text: number, audio = 0) => ({ key, text, audio });
-    expect(cachedTokens([b('i', 1000)], [b('i', 1000), b('x', 50)]).cached).toBe(0);
+    // no 1,024 floor; 64-token steps; the first request counts its instructions block as cached
+    expect(cachedTokens([b('i', 1000)], [b('i', 1000), b('x', 50)]).cached).toBe(960);
+    expect(cachedTokens([b('i', 100)], [b('i', 100), b('x', 50)]).cached).toBe(64);
+    expect(cachedTokens(undefined, [b('i', 110), b('u', 10)]).cached).toBe(64);
+    expect(cachedTokens(undefined, [b('i', 60), b('u', 60)]).cached).toBe(0);
+    expect(cachedTokens([b('j', 100)], [b('i', 100), b('x', 50)]).cached).toBe(0);
     expect(cachedTokens([b('i', 1000), b('a', 100, 30)], [b('i', 1000), b('a', 100, 30), b('z', 9)])).toEqual({ cached: 1088, cachedText: 1088, cachedAudio: 0 });
     expect(cachedTokens([b('i', 500), b('a', 100, 600)], [b('i', 500), b('a', 100, 600)])).toEqual({ cached: 1152, cachedText: 600, cachedAudio: 552 });
     expect(planTruncation([b('i', 100), b('a', 20_000), b('b', 10_000)], 'gpt-realtime', 'auto').drop).toBe(1);

@@ -75,7 +75,7 @@ function onlyLoopback(requests: string[], port: number) {
   expect(foreign, 'requests that left the inspector origin').toEqual([]);
 }
 
-describe.skipIf(!!noChromium)('inspector page in chromium (demo machines)', () => {
+describe.skipIf(!!noChromium)(noChromium ? `inspector page in chromium (demo machines): SKIPPED, ${noChromium}` : 'inspector page in chromium (demo machines)', () => {
   it('shows the actors live, the summariser round trip, the window drop; reconnects; replays a trace', async () => {
     const tracePath = join(tmp, 'demo.jsonl');
     const insp = await startInspector({ secrets: [API_KEY], trigger: 3000, target: 1200 });
@@ -155,7 +155,7 @@ describe.skipIf(!!noChromium)('inspector page in chromium (demo machines)', () =
 const noCli = noChromium ? null : cliMissing();
 if (noCli) console.log(`[inspector.browser] CLI test skipped: ${noCli}`);
 
-describe.skipIf(!!noChromium || !!noCli)('inspector page in chromium (real CLI, emulator, seed-demo)', () => {
+describe.skipIf(!!noChromium || !!noCli)(noChromium || noCli ? `inspector page in chromium (real CLI, emulator, seed-demo): SKIPPED, ${noChromium || noCli}` : 'inspector page in chromium (real CLI, emulator, seed-demo)', () => {
   it('realtime-agent --inspect=0: session live, summariser round trip, window drops after the summary', async () => {
     const cli = startCli(['--preset', 'seed-demo', '--input', 'text', '--output', 'text', '--inspect=0', '--no-journal', '--no-color']);
     let browser: BrowserSession | null = null;

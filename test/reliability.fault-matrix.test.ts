@@ -10,7 +10,7 @@
 // while the summary insert or a delete is on the wire), and a chat-completions stand-in
 // (helpers/reliability-kit.ts) holds the summary back or fails it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONTINUATION_NOTE, summariserState } from '../machines/session.machine.js';
+import { CONTINUATION_NOTE } from '../machines/session.machine.js';
 import { isObject } from '../src/protocol/parse.js';
 import { mirrorIds, next, say, serverIds, speak, speechPcm, waitUntil } from './helpers/engine.js';
 import {
@@ -236,7 +236,7 @@ describe('a socket drop in each session state', () => {
     let stateAtRequest = '';
     let r!: RelRig;
     const llm = await fakeLlm(async () => {
-      stateAtRequest = summariserState(r.agent.actor);
+      stateAtRequest = eventsOf(r, 'state').at(-1)!.summariser;
       dropNow(r);
       await release.promise;
       return { kind: 'forward', to: r.emu.httpUrl };
@@ -311,7 +311,7 @@ describe('a socket drop in each session state', () => {
     r.proxy!.onClientFrame = (frame, conn) => {
       const ev = parse(frame);
       if (conn.index === 0 && ev?.type === 'conversation.item.create' && isObject(ev.item) && /^sum_/.test(String(ev.item.id))) {
-        stateAtInsert = summariserState(r.agent.actor);
+        stateAtInsert = eventsOf(r, 'state').at(-1)!.summariser;
         return 'drop';
       }
       return 'forward';
@@ -339,7 +339,7 @@ describe('a socket drop in each session state', () => {
     r.proxy!.onClientFrame = (frame, conn) => {
       const ev = parse(frame);
       if (conn.index === 0 && ev?.type === 'conversation.item.delete' && ++deletes === 2) {
-        stateAtDrop = summariserState(r.agent.actor);
+        stateAtDrop = eventsOf(r, 'state').at(-1)!.summariser;
         return 'drop';
       }
       return 'forward';

@@ -13,8 +13,8 @@
 // (marked [inaudible]); that bug has its own deterministic test in reliability.fault-matrix.test.ts
 // and must not make this run flaky.
 // Policy: the library defaults (trigger 20,000, target 10,000, keep 2): over two hours the window
-// reaches the trigger several times. Reported, not asserted: heap after ten simulated minutes and
-// after two hours (after a GC when one can be forced). Asserted: >= 2 rollovers, the window never
+// reaches the trigger several times. Heap after ten simulated minutes and after two hours (after a
+// forced GC) is reported and bounded (see the last assertions). Asserted: >= 2 rollovers, the window never
 // above the trigger by more than one turn's tokens, every turn in the journal exactly once, the
 // mirror equal to the emulator's conversation, few live child actors at the end.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,7 +103,12 @@ describe('soak: a two-hour conversation in accelerated time', () => {
       const done = eventsOf(r, 'response.done').length;
       for (let i = 0; i < pcm.length; i += 48_000) r.agent.appendAudio(pcm.subarray(i, i + 48_000));
       r.agent.commitAudio();
-      await waitUntil(() => eventsOf(r, 'response.done').length > done, 20_000, `response to turn ${turns + 1}`);
+      await waitUntil(() => eventsOf(r, 'response.done').length > done, 20_000, `response to turn ${turns + 1}`).catch((e: Error) => {
+        // Say what happened around the lost response (a rollover under a requested response is defect F1
+        // of test/session.model.test.ts).
+        const tail = r.events.slice(-12).map((ev) => `${ev.name}${ev.name === 'reconnect' ? `(${(ev.payload as { reason: string }).reason})` : ''}`);
+        throw new Error(`${e.message}; last events: ${tail.join(', ')}`);
+      });
       await r.agent.idle();
       userMs += ms;
       turns++;
@@ -161,5 +166,15 @@ describe('soak: a two-hour conversation in accelerated time', () => {
 
     expect(mirrorIds(r)).toEqual(serverIds(r));
     expect(actors.length).toBeLessThanOrEqual(3);
+
+    // Memory: the engine's state is bounded (the mirror is pruned by summaries and reset at each
+    // rollover, finished children are stopped), so the heap after 2 simulated hours stays near the heap
+    // after 10 minutes. The bound is looser than the memory benchmark's 1.10x target because this
+    // process also holds the in-process emulator and every event the rig recorded (a few MB over ~500
+    // turns); a leak of one retained actor or item list per turn (tens of KB each) exceeds it.
+    expect(gc, 'heap growth needs a forced GC (node:v8 --expose-gc)').not.toBeNull();
+    expect(heapAt10).not.toBeNull();
+    expect(heapEnd - heapAt10!, `heap grew ${(heapEnd - heapAt10!).toFixed(1)} MB over 2 simulated hours`).toBeLessThan(24);
+    expect(heapEnd / heapAt10!).toBeLessThan(1.5);
   }, 150_000);
 });

@@ -2,9 +2,9 @@
 // stdout (--json), stderr (--debug), the journal, the --trace file, and the live inspector's page,
 // event stream and trace download fetched over HTTP with the token. Also the 401 path (a WRONG key),
 // and the journal's file mode (0600).
-// --trace and --inspect are probed first (the CLI gained them recently); a part whose flag the binary
-// does not accept is left out, and the test name says so.
-import { mkdtempSync, readFileSync, statSync, existsSync } from 'node:fs';
+// --trace and --inspect are probed first: a probe that fails fails the suite (the first test), and
+// the test names say which parts ran.
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,12 +31,19 @@ const parts = [
   HAS_INSPECT ? '--inspect page/events/trace over HTTP' : '(--inspect not supported by this CLI: skipped)',
 ].join(', ');
 
+// The CLI ships --trace and --inspect: a probe that fails is a failure, never a silently smaller test.
+it('the CLI accepts --trace and --inspect (the checks below cover both)', () => {
+  expect(probeTrace.code, `--trace probe: ${probeTrace.stderr}`).toBe(0);
+  expect(probeInspect.code, `--inspect probe: ${probeInspect.stderr}`).toBe(0);
+});
+
 let emu: Emulator;
 beforeAll(async () => {
   emu = await startEmulator({ apiKey: KEY, audioPacing: 'fast' });
 });
 afterAll(async () => {
   await emu?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function expectNoKey(where: string, text: string, key = KEY): void {

@@ -1,191 +1,281 @@
-// Model-based test of the REAL summariser machine: every shortest path through its graph (including
-// failures at each stage, the cooldown, the wait for pending transcripts and for a quiet conversation)
-// is replayed against a live actor with controllable summarise/insert/delete doubles.
+// Model-based test of the REAL summariser machine, with the testing kit (realtime-context/testing).
+// xstate/graph walks the machine (one shortest path per transition, so each failure and each ABORT
+// is its own event sequence) and every path is replayed on a live actor with controlled
+// summarise/insert/delete doubles and a SimulatedClock. The expected state, reports and actor calls
+// after every step come from the ORACLE below (the documented protocol of machines/README.md), never
+// from the machine. The last tests provide broken guards with machine.provide() and show the same
+// path checks catch each of them.
 import { describe, expect, it } from 'vitest';
-import { TestModel } from 'xstate/graph';
-import {
-  __unsafe_getAllOwnEventDescriptors as ownEvents,
-  createActor,
-  fromPromise,
-  setup,
-  SimulatedClock,
-  type AnyEventObject,
-} from 'xstate';
-import { summariserMachine, type DeleteOutput, type SummariserInput, type SummariserReport } from '../machines/summariser.machine.js';
+import { createActor, type AnyEventObject } from 'xstate';
+import { summariserMachine, type SummariserInput, type SummariserReport } from '../machines/summariser.machine.js';
 import type { Turn } from '../src/types.js';
+import { collectFailures, createTestClock, machineTestModel, pathCoverage, reportCollector, runPath, summariserDoubles, type ModelPath, safePaths } from '../src/testing/index.js';
 
+// Under Stryker (npm run mutate) each mutant IS the broken machine: the mutant-detection tests below
+// would only replay every path again, so they are left out there.
+const UNDER_STRYKER = !!process.env.MUTATE_TARGET;
 const turn = (id: string, role: 'user' | 'assistant', text: string | null, textState: Turn['textState'] = 'final'): Turn => ({
   id, kind: 'message', role, text, textState, audio: true, at: 0,
 });
-const FOLDABLE = [turn('u1', 'user', 'hi'), turn('a1', 'assistant', 'hello'), turn('u2', 'user', 'story?'), turn('a2', 'assistant', 'once upon a time')];
-const WITH_PENDING = [turn('u1', 'user', null, 'pending'), ...FOLDABLE.slice(1)];
+const long = (s: string) => `${s} `.repeat(60).trim();
+// Four turns, keep the last two: the first user turn and its reply are folded.
+const FOLDABLE = [turn('u1', 'user', long('hi there')), turn('a1', 'assistant', long('hello, how can I help')), turn('u2', 'user', 'story?'), turn('a2', 'assistant', 'once upon a time')];
+// The same with the newest user turn's transcript still pending: the summariser waits for it.
+const WITH_PENDING = [FOLDABLE[0], FOLDABLE[1], turn('u2', 'user', null, 'pending'), FOLDABLE[3]];
+// Only the protected tail: nothing to fold.
 const TOO_FEW = FOLDABLE.slice(2);
+const FOLD = ['u1', 'a1'];
+const KEPT = ['u2', 'a2'];
 
 const policy: SummariserInput['policy'] = {
   targetTokens: 0, keepLastTurns: 2, summaryRole: 'system', summaryLanguage: undefined, transcriptWaitMs: 3000, cooldownMs: 15000,
 };
+const SUMMARY = 'They talked about a story.';
 
-const dummyParent = () => createActor(setup({ types: { events: {} as SummariserReport } }).createMachine({})).start();
-
+const summarise = (turns: Turn[], responseActive: boolean): AnyEventObject => ({ type: 'SUMMARISE', turns, window: 3000, audioMs: {}, responseActive });
 const PAYLOADS: Record<string, AnyEventObject[]> = {
-  SUMMARISE: [
-    { type: 'SUMMARISE', turns: FOLDABLE, window: 3000, audioMs: {}, responseActive: false },
-    { type: 'SUMMARISE', turns: WITH_PENDING, window: 3000, audioMs: {}, responseActive: false },
-    { type: 'SUMMARISE', turns: TOO_FEW, window: 3000, audioMs: {}, responseActive: false },
-    { type: 'SUMMARISE', turns: FOLDABLE, window: 3000, audioMs: {}, responseActive: true },
-  ],
+  SUMMARISE: [summarise(FOLDABLE, false), summarise(WITH_PENDING, false), summarise(TOO_FEW, false), summarise(FOLDABLE, true)],
   TURNS: [{ type: 'TURNS', turns: FOLDABLE }],
   'RESPONSE.ACTIVE': [{ type: 'RESPONSE.ACTIVE', active: true }, { type: 'RESPONSE.ACTIVE', active: false }],
   'xstate.done.actor.summarise': [
-    { type: 'xstate.done.actor.summarise', output: { text: 'They talked about a story.' } },
-    { type: 'xstate.done.actor.summarise', output: { text: '   ' } },
-  ],
-  'xstate.done.actor.deleteItems': [
-    { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1', 'a1'], missing: [], failed: [] } },
-    { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1'], missing: [], failed: ['a1'] } },
+    { type: 'xstate.done.actor.summarise', output: { text: `  ${SUMMARY}\n` } },
+    { type: 'xstate.done.actor.summarise', output: { text: ' \n\t ' } },
+    { type: 'xstate.done.actor.summarise', output: { text: '' } },
   ],
   'xstate.done.actor.insertSummary': [{ type: 'xstate.done.actor.insertSummary', output: undefined }],
+  'xstate.done.actor.deleteItems': [
+    { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1', 'a1'], missing: [], failed: [] } },
+    { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1'], missing: ['a1'], failed: [] } },
+    { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1'], missing: [], failed: ['a1'] } },
+  ],
 };
 
-type Snap = { value: unknown; status: string; context: { responseActive: boolean; turns: Turn[]; count: number; plan: { fold: unknown[] } | null } };
+// ---- the oracle ------------------------------------------------------------------------------------
+type Phase = 'idle' | 'collecting' | 'summarising' | 'awaitingQuiet' | 'inserting' | 'pruning' | 'cooldown';
+interface Expected {
+  phase: Phase;
+  turns: Turn[];
+  responseActive: boolean;
+  count: number;
+  text: string | null;
+  reports: Partial<SummariserReport>[];
+  summariseCalls: string[][];
+  inserts: { id: string; text: string; role: string }[];
+  deletes: string[][];
+}
+const INITIAL: Expected = { phase: 'idle', turns: [], responseActive: false, count: 0, text: null, reports: [], summariseCalls: [], inserts: [], deletes: [] };
+const WAIT = 'xstate.after.transcriptWait.summariser.collecting';
+const COOL = 'xstate.after.cooldown.summariser.cooldown';
+const INTERRUPTED = /interrupted by a reconnect/;
+const pendingIds = (turns: Turn[]) => turns.filter((t) => t.role === 'user' && t.textState === 'pending').map((t) => t.id);
+const id = (n: number) => `sum_${String(n).padStart(3, '0')}`; // summary ids: sum_001, sum_002, ...
 
-const makeModel = (payloads: Record<string, AnyEventObject[]>, onlyError?: string, withAbort = false) => new TestModel(summariserMachine as never, {
-  input: { parentRef: dummyParent(), policy } satisfies SummariserInput,
-  events: (s: never) => ownEvents(s)
-    .filter((t: string) => !onlyError || !t.startsWith('xstate.error.') || t === onlyError)
-    .filter((t: string) => withAbort || t !== 'ABORT')
-    .flatMap((t: string) => payloads[t] ?? (t.startsWith('xstate.error.actor.') ? [{ type: t, error: new Error('boom') }] : [{ type: t }])),
-  serializeState: (s: Snap) =>
-    JSON.stringify([s.value, s.context.responseActive, s.context.turns.filter((t) => t.textState === 'pending').length, s.context.turns.length, s.context.count]),
-  // Bound the walk: one summary round (a second SUMMARISE from idle repeats the first).
-  stopWhen: (s: Snap) => s.context.count > 1,
-} as never);
-
-const model = makeModel(PAYLOADS);
-// Failures lead to the same cooldown state as an empty summary or a failed delete (deduplicated in
-// the walk above): walk again with only successful results, so each error transition is taken.
-const successOnly = {
-  ...PAYLOADS,
-  'xstate.done.actor.summarise': [PAYLOADS['xstate.done.actor.summarise'][0]],
-  'xstate.done.actor.deleteItems': [PAYLOADS['xstate.done.actor.deleteItems'][0]],
-};
-const errorModels = ['xstate.error.actor.summarise', 'xstate.error.actor.insertSummary', 'xstate.error.actor.deleteItems'].map((e) => makeModel(successOnly, e));
-// ABORT (the connection changed) from every busy state: walked on its own, since it shortcuts to idle.
-const abortModel = makeModel(successOnly, 'none', true);
-
-interface Pending<T> { resolve(v: T): void; reject(e: unknown): void; input: unknown }
-
-function createSut() {
-  const clock = new SimulatedClock();
-  const calls: string[] = [];
-  const summarise: Pending<{ text: string }>[] = [];
-  const insert: Pending<void>[] = [];
-  const del: Pending<DeleteOutput>[] = [];
-  const reports: SummariserReport[] = [];
-  const parent = createActor(setup({ types: { events: {} as SummariserReport } }).createMachine({
-    on: { '*': { actions: ({ event }) => reports.push(event) } },
-  })).start();
-  const quietAtInsert: boolean[] = [];
-  const later = <T,>(name: string, list: Pending<T>[]) => fromPromise<T, unknown>(({ input }) => new Promise<T>((resolve, reject) => {
-    calls.push(name);
-    if (name === 'insert') quietAtInsert.push(!actor.getSnapshot().context.responseActive);
-    list.push({ resolve, reject, input });
-  }));
-  const actor = createActor(
-    summariserMachine.provide({
-      actors: {
-        summarise: later('summarise', summarise) as never,
-        insertSummary: later('insert', insert) as never,
-        deleteItems: later('delete', del) as never,
-      },
-    }),
-    { input: { parentRef: parent, policy }, clock },
-  );
-  return { actor, clock, calls, summarise, insert, del, reports, quietAtInsert };
+function oracle(prev: Expected, ev: AnyEventObject): Expected {
+  const e: Expected = { ...prev, reports: [...prev.reports], summariseCalls: [...prev.summariseCalls], inserts: [...prev.inserts], deletes: [...prev.deletes] };
+  const report = (r: Partial<SummariserReport> & { type: SummariserReport['type'] }) => e.reports.push(r);
+  const fail = (stage: 'summarising' | 'inserting' | 'pruning', message: string | RegExp, deleted: string[] = []) => {
+    report({ type: 'SUMMARISER.FAILED', stage, message: message as string, deleted });
+    e.phase = 'cooldown';
+    e.text = null;
+  };
+  // Planning: turns are folded only with every transcript in (or after the wait); the protected tail
+  // (keepLastTurns) is never folded; nothing to fold is reported as skipped.
+  const plan = () => {
+    const fold = e.turns.filter((t) => FOLD.includes(t.id));
+    if (!fold.length) {
+      report({ type: 'SUMMARISER.SKIPPED', reason: 'nothing to summarise' });
+      e.phase = 'idle';
+      return;
+    }
+    e.count += 1;
+    report({ type: 'SUMMARISER.STARTED', id: id(e.count), replaces: FOLD, windowBefore: 3000 });
+    e.summariseCalls.push(fold.map((t) => t.id));
+    e.phase = 'summarising';
+  };
+  // Inserting starts only when no response writes to the conversation.
+  const quietCheck = () => {
+    if (e.phase === 'awaitingQuiet' && !e.responseActive) {
+      e.phase = 'inserting';
+      e.inserts.push({ id: id(e.count), text: e.text!, role: 'system' });
+    }
+  };
+  if (ev.type === 'RESPONSE.ACTIVE') {
+    e.responseActive = ev.active as boolean;
+    quietCheck();
+    return e;
+  }
+  switch (`${prev.phase}:${ev.type}`) {
+    case 'idle:SUMMARISE':
+      e.turns = ev.turns as Turn[];
+      e.responseActive = ev.responseActive as boolean;
+      report({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingIds(e.turns) });
+      e.phase = 'collecting';
+      if (!pendingIds(e.turns).length) plan();
+      return e;
+    case 'collecting:TURNS':
+      e.turns = ev.turns as Turn[];
+      if (!pendingIds(e.turns).length) plan();
+      return e;
+    case `collecting:${WAIT}`:
+      plan();
+      return e;
+    case 'collecting:ABORT':
+      report({ type: 'SUMMARISER.SKIPPED', reason: 'aborted: the connection changed' });
+      e.phase = 'idle';
+      return e;
+    case 'summarising:ABORT':
+    case 'awaitingQuiet:ABORT':
+      fail('summarising', INTERRUPTED as never);
+      e.phase = 'idle';
+      return e;
+    case 'inserting:ABORT':
+    case 'pruning:ABORT':
+      fail(prev.phase as 'inserting' | 'pruning', INTERRUPTED as never);
+      e.phase = 'idle';
+      return e;
+    case 'summarising:xstate.done.actor.summarise': {
+      const text = (ev.output as { text: string }).text.trim();
+      // An empty or blank summary is never inserted (it would replace turns with nothing).
+      if (!text) fail('summarising', 'the summariser returned an empty summary');
+      else {
+        e.text = text;
+        e.phase = 'awaitingQuiet';
+        quietCheck();
+      }
+      return e;
+    }
+    case 'summarising:xstate.error.actor.summarise':
+      fail('summarising', (ev.error as Error).message);
+      return e;
+    case 'inserting:xstate.done.actor.insertSummary':
+      report({ type: 'SUMMARISER.INSERTED', id: id(e.count), text: e.text!, role: 'system', replaces: FOLD });
+      e.deletes.push(FOLD);
+      e.phase = 'pruning';
+      return e;
+    case 'inserting:xstate.error.actor.insertSummary':
+      fail('inserting', (ev.error as Error).message);
+      return e;
+    case 'pruning:xstate.done.actor.deleteItems': {
+      const out = ev.output as { deleted: string[]; missing: string[]; failed: string[] };
+      // A delete that failed is a failed summary (missing items count as already gone).
+      if (out.failed.length) fail('pruning', `could not delete ${out.failed.length} summarised item(s): ${out.failed.join(', ')}`, [...out.deleted, ...out.missing]);
+      else {
+        report({ type: 'SUMMARISER.DONE', id: id(e.count), text: e.text!, replaces: FOLD, deleted: [...out.deleted, ...out.missing], windowBefore: 3000 });
+        e.phase = 'idle';
+        e.text = null;
+      }
+      return e;
+    }
+    case 'pruning:xstate.error.actor.deleteItems':
+      fail('pruning', (ev.error as Error).message);
+      return e;
+    case `cooldown:${COOL}`:
+      e.phase = 'idle';
+      return e;
+  }
+  throw new Error(`the oracle has no transition for ${ev.type} in ${prev.phase}: the machine took one the documentation does not describe`);
 }
 
-const flush = () => new Promise<void>((r) => setImmediate(r));
+// ---- the walk --------------------------------------------------------------------------------------
+type Snap = { value: unknown; context: { responseActive: boolean; turns: Turn[]; count: number; text: string | null } };
+const model = machineTestModel<Snap>(summariserMachine, {
+  input: { parentRef: reportCollector<SummariserReport>().ref, policy } satisfies SummariserInput,
+  payloads: PAYLOADS,
+  key: (s) => [s.value, s.context.responseActive, pendingIds(s.context.turns).length, s.context.turns.length, s.context.count,
+    s.context.text === null ? null : s.context.text.trim() === '' ? 'blank' : 'text'],
+  // One summary round and the start of a second (a second SUMMARISE from idle repeats the first).
+  stopWhen: (s) => s.context.count > 1,
+});
+const walk = safePaths(() => model.getShortestPaths());
+const paths = walk.paths;
 
-describe('summariser machine (model-based)', () => {
-  const paths = [model, ...errorModels, abortModel].flatMap((m) => m.getShortestPaths());
+async function replay(machine: typeof summariserMachine, path: ModelPath): Promise<void> {
+  const time = createTestClock();
+  const doubles = summariserDoubles();
+  const parent = reportCollector<SummariserReport>();
+  const actor = createActor(machine.provide({ actors: doubles.actors }), { input: { parentRef: parent.ref, policy }, clock: time.clock });
+  actor.start();
+  let expected = INITIAL;
+  const inFlight = () => doubles.summarise.pending().length + doubles.insertSummary.pending().length + doubles.deleteItems.pending().length;
+  let insertsWhileActive = 0;
+  try {
+    await runPath(path, {
+      async execute(ev) {
+        const insertsBefore = doubles.insertSummary.calls.length;
+        if (ev.type === 'xstate.done.actor.summarise') doubles.summarise.resolve(ev.output as never);
+        else if (ev.type === 'xstate.error.actor.summarise') doubles.summarise.reject(ev.error);
+        else if (ev.type === 'xstate.done.actor.insertSummary') doubles.insertSummary.resolve();
+        else if (ev.type === 'xstate.error.actor.insertSummary') doubles.insertSummary.reject(ev.error);
+        else if (ev.type === 'xstate.done.actor.deleteItems') doubles.deleteItems.resolve(ev.output as never);
+        else if (ev.type === 'xstate.error.actor.deleteItems') doubles.deleteItems.reject(ev.error);
+        else if (ev.type === WAIT) await time.expectDelay(policy.transcriptWaitMs, () => actor.getSnapshot().value !== 'collecting', 'the transcript wait');
+        else if (ev.type === COOL) await time.expectDelay(policy.cooldownMs, () => actor.getSnapshot().value !== 'cooldown', 'the cooldown');
+        else actor.send(ev as never);
+        expected = oracle(expected, ev);
+        if (doubles.insertSummary.calls.length > insertsBefore && expected.responseActive) insertsWhileActive++;
+      },
+      check() {
+        expect(actor.getSnapshot().value).toBe(expected.phase);
+        expect(parent.events.length, `reports: ${parent.types().join(', ')}`).toBe(expected.reports.length);
+        expected.reports.forEach((r, i) => {
+          const got = parent.events[i] as Record<string, unknown>;
+          for (const [k, v] of Object.entries(r)) {
+            if (v instanceof RegExp) expect(got[k]).toMatch(v);
+            else expect(got[k], `report ${i} (${r.type}) field ${k}`).toEqual(v);
+          }
+        });
+        expect(doubles.summarise.calls.map((c) => c.input.turns.map((t) => t.id))).toEqual(expected.summariseCalls);
+        expect(doubles.insertSummary.calls.map((c) => c.input)).toEqual(expected.inserts);
+        expect(doubles.deleteItems.calls.map((c) => c.input.ids)).toEqual(expected.deletes);
+      },
+      invariants: {
+        'one actor call at a time': () => inFlight() <= 1,
+        'no insert while a response writes': () => insertsWhileActive === 0,
+        'deletes only after an acknowledged insert': () =>
+          doubles.deleteItems.calls.length <= doubles.insertSummary.calls.filter((c) => c.settled).length,
+        'no blank summary inserted': () => doubles.insertSummary.calls.every((c) => c.input.text.trim() !== ''),
+        'the protected tail is never deleted': () => doubles.deleteItems.calls.every((c) => !c.input.ids.some((i) => KEPT.includes(i))),
+        'summary ids fit the 32-character item id limit': () => doubles.insertSummary.calls.every((c) => c.input.id.length <= 32),
+      },
+    });
+  } finally {
+    actor.stop();
+  }
+}
 
-  it('the paths reach every state, including a failure at each stage', () => {
-    const states = new Set<string>();
-    const events = new Set<string>();
-    for (const p of paths) for (const step of p.steps) {
-      states.add(JSON.stringify((step.state as unknown as Snap).value));
-      events.add(step.event.type);
-    }
-    for (const s of ['idle', 'collecting', 'summarising', 'awaitingQuiet', 'inserting', 'pruning', 'cooldown']) {
-      expect(states, `state ${s} never reached`).toContain(JSON.stringify(s));
-    }
-    for (const e of ['xstate.error.actor.summarise', 'xstate.error.actor.insertSummary', 'xstate.error.actor.deleteItems',
-      'xstate.after.transcriptWait.summariser.collecting', 'xstate.after.cooldown.summariser.cooldown', 'ABORT']) {
-      expect(events, `event ${e} never taken`).toContain(e);
-    }
+describe('summariser machine (model-based, oracle)', () => {
+  it('the model can be walked', () => {
+    expect(walk.error).toBeNull();
+    expect(paths.length).toBeGreaterThan(0);
   });
 
-  for (const path of paths) {
-    it(path.description.slice(0, 400), async () => {
-      const sut = createSut();
-      sut.actor.start();
-      const settle = async (list: Pending<unknown>[], how: 'resolve' | 'reject', value?: unknown) => {
-        const p = list.at(-1)!;
-        if (how === 'resolve') p.resolve(value);
-        else p.reject(new Error('boom'));
-        await flush();
-      };
-      await path.test({
-        events: {
-          SUMMARISE: ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
-          TURNS: ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
-          'RESPONSE.ACTIVE': ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
-          ABORT: async () => {
-            sut.actor.send({ type: 'ABORT' });
-            await flush();
-          },
-          'xstate.done.actor.summarise': ({ event }: { event: AnyEventObject }) => settle(sut.summarise as never, 'resolve', event.output),
-          'xstate.error.actor.summarise': () => settle(sut.summarise as never, 'reject'),
-          'xstate.done.actor.insertSummary': () => settle(sut.insert as never, 'resolve'),
-          'xstate.error.actor.insertSummary': () => settle(sut.insert as never, 'reject'),
-          'xstate.done.actor.deleteItems': ({ event }: { event: AnyEventObject }) => settle(sut.del as never, 'resolve', event.output),
-          'xstate.error.actor.deleteItems': () => settle(sut.del as never, 'reject'),
-          'xstate.after.transcriptWait.summariser.collecting': async () => { sut.clock.increment(policy.transcriptWaitMs); await flush(); },
-          'xstate.after.cooldown.summariser.cooldown': async () => {
-            sut.clock.increment(policy.cooldownMs - 1);
-            await flush();
-            expect(sut.actor.getSnapshot().value).toBe('cooldown');
-            sut.clock.increment(1);
-            await flush();
-          },
-        } as never,
-        states: {
-          '*': (expected: Snap) => {
-            const snap = sut.actor.getSnapshot() as unknown as Snap;
-            expect(snap.value).toEqual(expected.value);
-            // Invariants on every state of every path:
-            // deletes never start before the summary insert was acknowledged (seed defect 5) ...
-            const firstDelete = sut.calls.indexOf('delete');
-            if (firstDelete >= 0) {
-              expect(sut.calls.slice(0, firstDelete)).toContain('insert');
-              expect(sut.insert.length).toBeGreaterThan(0);
-            }
-            // ... nothing is inserted unless the model produced a non-empty summary (seed defect 2) ...
-            for (const p of sut.insert) expect(((p.input as { text: string }).text).trim()).not.toBe('');
-            // ... the summary id is within 32 characters ...
-            for (const p of sut.insert) expect(((p.input as { id: string }).id).length).toBeLessThanOrEqual(32);
-            // ... only folded items are deleted, never the protected last turns ...
-            for (const p of sut.del) expect((p.input as { ids: string[] }).ids).not.toContain('a2');
-            // ... and a failed insert means no delete at all.
-            if (sut.reports.some((r) => r.type === 'SUMMARISER.FAILED' && r.stage === 'inserting')) expect(sut.calls).not.toContain('delete');
-            // An abort while inserting never goes on to delete.
-            if (sut.reports.some((r) => r.type === 'SUMMARISER.SKIPPED' && /aborted/.test(r.reason)) && sut.calls.at(-1) === 'insert') expect(snap.value).not.toBe('pruning');
-            // The insert starts only while no response writes to the conversation (one may start later:
-            // server VAD can begin a response at any time).
-            expect(sut.quietAtInsert.every(Boolean)).toBe(true);
-          },
-        } as never,
-      });
-    });
-  }
+  it('the walk reaches every state, each failure and each ABORT as its own event sequence, and blank summaries', () => {
+    const cov = pathCoverage(paths);
+    for (const s of ['idle', 'collecting', 'summarising', 'awaitingQuiet', 'inserting', 'pruning', 'cooldown']) expect(cov.stateValues).toContain(JSON.stringify(s));
+    for (const e of ['xstate.error.actor.summarise', 'xstate.error.actor.insertSummary', 'xstate.error.actor.deleteItems', WAIT, COOL, 'ABORT', 'TURNS']) expect(cov.eventTypes).toContain(e);
+    expect(cov.distinctSequences).toBe(cov.paths);
+    const taken = (type: string, from: string) =>
+      paths.some((p) => p.steps.some((s, i) => i > 0 && s.event.type === type && JSON.stringify((p.steps[i - 1].state as Snap).value) === JSON.stringify(from)));
+    for (const from of ['collecting', 'summarising', 'awaitingQuiet', 'inserting', 'pruning']) expect(taken('ABORT', from), `ABORT from ${from}`).toBe(true);
+    const blank = paths.filter((p) => p.steps.some((s) => s.event.type === 'xstate.done.actor.summarise' && !(s.event as AnyEventObject).output.text.trim()));
+    expect(blank.length).toBeGreaterThan(0);
+    console.log(`summariser model: ${cov.paths} paths, ${cov.distinctSequences} distinct event sequences`);
+  });
+
+  for (const path of paths) it(path.description.slice(0, 300), () => replay(summariserMachine, path));
+
+  it.skipIf(UNDER_STRYKER)('detects an empty-summary guard that never fires (mutant provided with machine.provide)', async () => {
+    const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { emptySummary: () => false } }), p));
+    expect(failures.length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(UNDER_STRYKER)('detects a deletesFailed guard that never fires', async () => {
+    const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { deletesFailed: () => false } }), p));
+    expect(failures.length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(UNDER_STRYKER)('detects inserting while a response is active (quiet guard always true)', async () => {
+    const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { quiet: () => true } }), p));
+    expect(failures.length, failures.map((f) => f.message).join('\n')).toBeGreaterThan(0);
+  });
 });

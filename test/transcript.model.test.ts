@@ -1,12 +1,20 @@
-// Model-based test of the REAL transcript machine: xstate/graph walks the machine's own graph
-// (invoke results, delays and events as descriptors) and every shortest path is replayed against a
-// live actor whose retrieve actor is a controllable double and whose clock is simulated.
+// Model-based test of the REAL transcript machine, with the testing kit (realtime-context/testing).
+// xstate/graph walks the machine's graph (events, invoke results and delays as descriptors) and every
+// shortest path, one per transition, is replayed against a live actor with a controlled retrieve
+// double and a SimulatedClock. What each step must lead to comes from the ORACLE below, written from
+// the documented behaviour, never from the machine: a wrong guard or delay in the machine disagrees
+// with it (the last test proves that for the back-off formula).
 import { describe, expect, it } from 'vitest';
-import { TestModel } from 'xstate/graph';
-import { __unsafe_getAllOwnEventDescriptors as ownEvents, createActor, fromPromise, SimulatedClock, type AnyEventObject } from 'xstate';
-import { transcriptMachine, INAUDIBLE_TEXT, type RetrieveResult, type TranscriptInput } from '../machines/transcript.machine.js';
+import { createActor, type AnyEventObject } from 'xstate';
+import { transcriptMachine, type TranscriptInput, type TranscriptOutput } from '../machines/transcript.machine.js';
+import { collectFailures, createTestClock, machineTestModel, pathCoverage, retrieveItemDouble, runPath, type ModelPath, safePaths } from '../src/testing/index.js';
 
-const INPUT: TranscriptInput = { itemId: 'item_a', maxAttempts: 2, backoffMs: 400, awaitMs: 1000 };
+// maxAttempts 4: the back-off is exercised after attempts 1, 2 and 3 (attempt n waits n x base).
+// Under Stryker (npm run mutate) each mutant IS the broken machine: the mutant-detection tests below
+// would only replay every path again, so they are left out there.
+const UNDER_STRYKER = !!process.env.MUTATE_TARGET;
+const INPUT: TranscriptInput = { itemId: 'item_a', maxAttempts: 4, backoffMs: 400, awaitMs: 1000 };
+const INAUDIBLE = '[inaudible]'; // the protocol's stand-in for a turn with no transcript
 
 const PAYLOADS: Record<string, AnyEventObject[]> = {
   'xstate.done.actor.retrieveItem': [
@@ -18,128 +26,136 @@ const PAYLOADS: Record<string, AnyEventObject[]> = {
   'TRANSCRIPT.DELTA': [{ type: 'TRANSCRIPT.DELTA', delta: 'fr' }],
 };
 
-const makeModel = (exclude: string[], payloads: Record<string, AnyEventObject[]> = PAYLOADS) => new TestModel(transcriptMachine as never, {
-  input: INPUT,
-  events: (s: never) => ownEvents(s).filter((t: string) => !exclude.includes(t)).flatMap((t: string) => payloads[t] ?? [{ type: t }]),
-  stopWhen: (s: { status: string }) => s.status !== 'active',
-  serializeState: (s: { value: unknown; context: { attempt: number; text: string | null } }) =>
-    JSON.stringify([s.value, s.context.attempt, s.context.text]),
-} as never);
+// ---- the oracle: the documented behaviour (machines/README.md, the machine's header) ----------------
+type Phase = 'awaitingTranscript' | 'retrieving' | 'backingOff' | 'done' | 'failed';
+interface Expected {
+  phase: Phase;
+  attempt: number;
+  output?: TranscriptOutput;
+}
+const AWAIT = 'xstate.after.awaitTranscript.transcript.awaitingTranscript';
+const BACKOFF = 'xstate.after.backoff.transcript.backingOff';
+/** Attempt n waits n x backoffMs before the next retrieve. */
+const backoffDelay = (attempt: number) => attempt * INPUT.backoffMs;
 
-// Every event the machine accepts; and a second walk without the shortcuts, so the timed paths
-// (waiting for transcription, back-off between retrieves) are taken too.
-const full = makeModel([]);
-const timedOnly = makeModel(['FETCH', 'TRANSCRIPT.FAILED', 'TRANSCRIPT.COMPLETED', 'TRANSCRIPT.DELTA']);
-// Retrieval errors lead to the same states as "no transcript yet" (deduplicated above): walk them alone.
-const errorsOnly = makeModel(['TRANSCRIPT.COMPLETED'], {
-  ...PAYLOADS,
-  'xstate.done.actor.retrieveItem': [{ type: 'xstate.done.actor.retrieveItem', output: { transcript: 'from retrieve' } }],
-});
-
-function createSut() {
-  const clock = new SimulatedClock();
-  const pending: { resolve(v: RetrieveResult): void; reject(e: unknown): void; itemId: string }[] = [];
-  const actor = createActor(
-    transcriptMachine.provide({
-      actors: {
-        retrieveItem: fromPromise<RetrieveResult, { itemId: string; attempt: number }>(
-          ({ input }) => new Promise((resolve, reject) => pending.push({ resolve, reject, itemId: input.itemId })),
-        ),
-      },
-    }),
-    { input: INPUT, clock },
-  );
-  return { actor, clock, pending };
+function oracle(e: Expected, ev: AnyEventObject): Expected {
+  const retrieve = (): Expected => ({ phase: 'retrieving', attempt: e.attempt + 1 });
+  const done = (text: string, source: TranscriptOutput['source']): Expected => ({
+    phase: 'done', attempt: e.attempt, output: { itemId: INPUT.itemId, text, source, attempts: e.attempt },
+  });
+  const noTranscript = (): Expected =>
+    e.attempt >= INPUT.maxAttempts
+      ? { phase: 'failed', attempt: e.attempt, output: { itemId: INPUT.itemId, text: INAUDIBLE, source: 'inaudible', attempts: e.attempt } }
+      : { phase: 'backingOff', attempt: e.attempt };
+  if (ev.type === 'TRANSCRIPT.COMPLETED') return done(ev.transcript as string, 'event');
+  if (ev.type === 'TRANSCRIPT.DELTA') return e;
+  switch (e.phase) {
+    case 'awaitingTranscript':
+      if (ev.type === 'TRANSCRIPT.FAILED' || ev.type === 'FETCH' || ev.type === AWAIT) return retrieve();
+      break;
+    case 'retrieving':
+      if (ev.type === 'xstate.done.actor.retrieveItem') {
+        const t = (ev.output as { transcript: string | null }).transcript;
+        return t === null ? noTranscript() : done(t, 'retrieve');
+      }
+      if (ev.type === 'xstate.error.actor.retrieveItem') return noTranscript();
+      break;
+    case 'backingOff':
+      if (ev.type === BACKOFF || ev.type === 'FETCH') return retrieve();
+      break;
+  }
+  throw new Error(`the oracle has no transition for ${ev.type} in ${e.phase}: the machine took one the documentation does not describe`);
 }
 
-const flush = () => new Promise<void>((r) => setImmediate(r));
+// ---- the walk -----------------------------------------------------------------------------------
+const model = machineTestModel(transcriptMachine, {
+  input: INPUT,
+  payloads: PAYLOADS,
+  // Every distinction the checks depend on: where, which attempt, whether a text was accepted.
+  key: (s) => [s.value, s.context.attempt, s.context.text],
+});
+const walk = safePaths(() => model.getShortestPaths());
+const paths = walk.paths;
 
-describe('transcript machine (model-based)', () => {
-  const paths = [...full.getShortestPaths(), ...timedOnly.getShortestPaths(), ...errorsOnly.getShortestPaths()];
+/** Replays one path on the real machine (or a mutant of it), checking each step against the oracle. */
+async function replay(machine: typeof transcriptMachine, path: ModelPath): Promise<void> {
+  const time = createTestClock();
+  const retrieve = retrieveItemDouble();
+  const actor = createActor(machine.provide({ actors: { retrieveItem: retrieve.logic } }), { input: INPUT, clock: time.clock });
+  actor.start();
+  let expected: Expected = { phase: 'awaitingTranscript', attempt: 0 };
+  const newRetrieve = (before: number) => () => retrieve.calls.length > before;
+  try {
+    await runPath(path, {
+      async execute(ev) {
+        const before = expected;
+        if (ev.type === 'xstate.done.actor.retrieveItem') retrieve.resolve(ev.output as never);
+        else if (ev.type === 'xstate.error.actor.retrieveItem') retrieve.reject(ev.error);
+        else if (ev.type === AWAIT) await time.expectDelay(INPUT.awaitMs, newRetrieve(retrieve.calls.length), 'the wait for transcription');
+        else if (ev.type === BACKOFF) await time.expectDelay(backoffDelay(before.attempt), newRetrieve(retrieve.calls.length), `the back-off after attempt ${before.attempt}`);
+        else actor.send(ev as never);
+        expected = oracle(before, ev);
+      },
+      check() {
+        const snap = actor.getSnapshot();
+        const final = expected.phase === 'done' || expected.phase === 'failed';
+        expect(snap.status).toBe(final ? 'done' : 'active');
+        if (!final) expect(snap.value).toBe(expected.phase);
+        expect(snap.context.attempt).toBe(expected.attempt);
+        // One NEW retrieve per attempt, numbered, for this item (a retry never reuses a stale fetch).
+        expect(retrieve.calls.map((c) => c.input)).toEqual(Array.from({ length: expected.attempt }, (_, i) => ({ itemId: INPUT.itemId, attempt: i + 1 })));
+        if (final) expect(snap.output).toEqual(expected.output);
+      },
+      invariants: {
+        'at most one retrieve in flight': () => retrieve.pending().length <= 1,
+        'never more retrieves than maxAttempts': () => retrieve.calls.length <= INPUT.maxAttempts,
+        'a finished hunt always has a text': () => actor.getSnapshot().status !== 'done' || (actor.getSnapshot().output?.text ?? '').length > 0,
+      },
+    });
+  } finally {
+    actor.stop();
+  }
+}
 
-  it('the paths visit every state and take every kind of transition', () => {
-    const states = new Set<string>();
-    const events = new Set<string>();
-    for (const p of paths) {
-      for (const step of p.steps) {
-        states.add(JSON.stringify((step.state as unknown as { value: unknown }).value));
-        events.add(step.event.type);
-      }
-    }
-    for (const s of ['awaitingTranscript', 'retrieving', 'backingOff', 'done', 'failed']) {
-      expect(states, `state ${s} not reached by any path`).toContain(JSON.stringify(s));
-    }
-    for (const e of [
-      'xstate.after.awaitTranscript.transcript.awaitingTranscript',
-      'xstate.after.backoff.transcript.backingOff',
-      'xstate.done.actor.retrieveItem',
-      'xstate.error.actor.retrieveItem',
-      'TRANSCRIPT.COMPLETED',
-      'TRANSCRIPT.FAILED',
-      'FETCH',
-    ]) {
-      expect(events, `event ${e} never taken`).toContain(e);
-    }
+describe('transcript machine (model-based, oracle)', () => {
+  it('the model can be walked', () => {
+    expect(walk.error).toBeNull();
+    expect(paths.length).toBeGreaterThan(0);
   });
 
-  for (const path of paths) {
-    it(path.description, async () => {
-      const sut = createSut();
-      sut.actor.start();
-      let retrieves = 0;
-      await path.test({
-        events: {
-          'xstate.done.actor.retrieveItem': async ({ event }: { event: AnyEventObject }) => {
-            const p = sut.pending.at(-1)!;
-            expect(p.itemId).toBe('item_a');
-            p.resolve(event.output as RetrieveResult);
-            await flush();
-          },
-          'xstate.error.actor.retrieveItem': async () => {
-            sut.pending.at(-1)!.reject(new Error('item not found'));
-            await flush();
-          },
-          'xstate.after.awaitTranscript.transcript.awaitingTranscript': async () => {
-            sut.clock.increment(INPUT.awaitMs);
-            await flush();
-          },
-          'xstate.after.backoff.transcript.backingOff': async () => {
-            // Attempt n waits n x base: one millisecond short must not fire.
-            const wait = INPUT.backoffMs * sut.actor.getSnapshot().context.attempt;
-            sut.clock.increment(wait - 1);
-            await flush();
-            expect(sut.actor.getSnapshot().value).toBe('backingOff');
-            sut.clock.increment(1);
-            await flush();
-          },
-          'TRANSCRIPT.COMPLETED': ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
-          'TRANSCRIPT.DELTA': ({ event }: { event: AnyEventObject }) => sut.actor.send(event as never),
-          'TRANSCRIPT.FAILED': () => sut.actor.send({ type: 'TRANSCRIPT.FAILED' }),
-          FETCH: () => sut.actor.send({ type: 'FETCH' }),
-        } as never,
-        states: {
-          '*': (expected: { value: unknown; context: { attempt: number; text: string | null } }) => {
-            const snap = sut.actor.getSnapshot();
-            expect(snap.value).toEqual(expected.value);
-            expect(snap.context.attempt).toBe(expected.context.attempt);
-            // One retrieve request per attempt: a retry never reuses a stale pending fetch (seed defect 1).
-            retrieves = sut.pending.length;
-            expect(retrieves).toBe(snap.context.attempt);
-            if (snap.status === 'done') {
-              const out = snap.output!;
-              expect(out.itemId).toBe('item_a');
-              if (snap.value === 'failed') {
-                expect(out.text).toBe(INAUDIBLE_TEXT);
-                expect(out.source).toBe('inaudible');
-                expect(out.attempts).toBe(INPUT.maxAttempts);
-              } else {
-                expect(['from event', 'from retrieve']).toContain(out.text);
-                expect(out.source).toBe(out.text === 'from event' ? 'event' : 'retrieve');
-              }
-            }
-          },
-        } as never,
-      });
-    });
-  }
+  it('the walk covers every state, every event and each back-off up to maxAttempts, as distinct sequences', () => {
+    const cov = pathCoverage(paths);
+    for (const s of ['awaitingTranscript', 'retrieving', 'backingOff', 'done', 'failed']) expect(cov.stateValues).toContain(JSON.stringify(s));
+    for (const e of [AWAIT, BACKOFF, 'xstate.done.actor.retrieveItem', 'xstate.error.actor.retrieveItem', 'TRANSCRIPT.COMPLETED', 'TRANSCRIPT.DELTA', 'TRANSCRIPT.FAILED', 'FETCH']) {
+      expect(cov.eventTypes).toContain(e);
+    }
+    // The back-off timer is taken after every attempt that can retry (1 .. maxAttempts-1).
+    const backoffAfter = new Set<number>();
+    for (const p of paths) {
+      let e: Expected = { phase: 'awaitingTranscript', attempt: 0 };
+      for (const step of p.steps.slice(1)) {
+        if (step.event.type === BACKOFF) backoffAfter.add(e.attempt);
+        e = oracle(e, step.event);
+      }
+    }
+    expect([...backoffAfter].sort()).toEqual([1, 2, 3]);
+    // Failed and error paths are their own sequences, not merged into the success paths.
+    expect(cov.distinctSequences).toBe(cov.paths);
+    expect(paths.some((p) => p.steps.some((s) => s.event.type === 'xstate.error.actor.retrieveItem') && p.steps.at(-1)!.event.type === 'xstate.error.actor.retrieveItem')).toBe(true);
+    console.log(`transcript model: ${cov.paths} paths, ${cov.distinctSequences} distinct event sequences`);
+  });
+
+  for (const path of paths) it(path.description.slice(0, 300), () => replay(transcriptMachine, path));
+
+  it.skipIf(UNDER_STRYKER)('detects a back-off without the "x attempt" factor (a mutant provided with machine.provide)', async () => {
+    const mutant = transcriptMachine.provide({ delays: { backoff: ({ context }) => context.backoffMs } });
+    const failures = await collectFailures(paths, (p) => replay(mutant, p));
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.some((f) => /back-off after attempt [23] fired before/.test(f.message))).toBe(true);
+  });
+
+  it.skipIf(UNDER_STRYKER)('detects retries that stop one attempt early (attemptsExhausted off by one)', async () => {
+    const mutant = transcriptMachine.provide({ guards: { attemptsExhausted: ({ context }) => context.attempt >= context.maxAttempts - 1 } });
+    expect((await collectFailures(paths, (p) => replay(mutant, p))).length).toBeGreaterThan(0);
+  });
 });

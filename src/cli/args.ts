@@ -39,10 +39,12 @@ export interface CliOptions {
   trigger?: number;
   target?: number;
   keep?: number;
+  policyStrategy?: 'hysteresis' | 'cache-aware';
   summaryRole?: 'system' | 'user' | 'assistant';
   summaryLanguage?: string;
   journal?: string;
   noJournal: boolean;
+  record?: string;
   instructions?: string;
   voice?: string;
   transcriptionModel?: string;
@@ -97,6 +99,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'fold enough old turns that the window falls to about this' },
   { flag: 'keep', key: 'keep', kind: 'int', arg: 'TURNS', def: 'from --preset (2)', group: 'Context policy',
     help: 'always keep this many recent turns verbatim' },
+  { flag: 'policy-strategy', key: 'policyStrategy', kind: 'string', arg: 'NAME', def: 'hysteresis', choices: ['hysteresis', 'cache-aware'],
+    group: 'Context policy', help: 'hysteresis (fold the oldest turns down to --target) or cache-aware (fold down to --keep: the fewest tokens re-billed after the summary busts the prompt cache)' },
   { flag: 'summary-role', key: 'summaryRole', kind: 'string', arg: 'ROLE', def: 'system', choices: ['system', 'user', 'assistant'],
     group: 'Context policy', help: 'role of the summary item (assistant text can make the model answer in text only)' },
   { flag: 'summary-language', key: 'summaryLanguage', kind: 'string', arg: 'LANG', def: "the conversation's", group: 'Context policy',
@@ -104,6 +108,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '.rtc/journal-<time>.jsonl', group: 'Context policy',
     help: 'append every turn, summary and deletion to this JSONL file' },
   { flag: 'no-journal', key: 'noJournal', kind: 'bool', def: 'off', group: 'Context policy', help: 'keep no journal' },
+  { flag: 'record', key: 'record', kind: 'string', arg: 'FILE.jsonl', def: 'off', group: 'General',
+    help: 'record every WebSocket frame both ways (audio as byte counts, key redacted, mode 0600); check it with realtime-emulator --replay FILE' },
   { flag: 'instructions', key: 'instructions', kind: 'string', arg: 'TEXT', def: "the server's", group: 'Session',
     help: 'system instructions for the realtime model' },
   { flag: 'voice', key: 'voice', kind: 'string', arg: 'NAME', def: "the server's", group: 'Session', help: 'output voice (e.g. marin)' },

@@ -63,6 +63,7 @@ export async function runDemo({ agent, emulator, print }: DemoOptions): Promise<
   };
   try {
     print('session.created ✅');
+    print('(window figures: N = the server\'s usage of the last response; ≈N = an estimate, until the next response reports usage)');
     for (let i = 0; i < DEMO_TURNS.length; i++) {
       const text = DEMO_TURNS[i];
       if (i === 2 && summaries === 0) {
@@ -87,9 +88,9 @@ export async function runDemo({ agent, emulator, print }: DemoOptions): Promise<
       const status = await done;
       if (status === 'error' || status === 'closed') throw new Error(`the session ended during turn ${i + 1}`);
       await transcriptsIn(agent, 3000);
-      print(`—— response.done (window ≈${lastWindow} tokens) ——`);
+      print(`—— response.done (window ${n(lastWindow)} tokens, server usage) ——`);
       print(historyText(agent.history()));
-      if (trigger && lastWindow >= trigger) print(`⚠️ Token window ≈${lastWindow} ≥ ${trigger}. Summarising…`);
+      if (trigger && lastWindow >= trigger) print(`⚠️ Token window ${n(lastWindow)} ≥ ${n(trigger)}. Summarising…`);
       await sleep(20);
       await agent.idle();
       flushSummaries();

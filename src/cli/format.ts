@@ -14,13 +14,24 @@ export function usd(x: number): string {
   return `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}`;
 }
 
-export function statusText(s: { tokens: number; trigger: number; costUsd: number; note?: string }): string {
+/**
+ * One labelling rule for window figures everywhere in the CLI: a plain number is the server's usage
+ * (total_tokens of the last response.done); an estimate (the window after a summary, until the next
+ * response reports usage) is written ≈N.
+ */
+export const estimate = (x: number): string => `≈${n(x)}`;
+
+export function statusText(s: { tokens: number; trigger: number; costUsd: number; note?: string; estimated?: boolean }): string {
   const pct = s.trigger > 0 ? Math.round((s.tokens / s.trigger) * 100) : 0;
-  return `window ${n(s.tokens)} / ${n(s.trigger)} ${gauge(s.tokens, s.trigger)} ${pct}% · cost ${usd(s.costUsd)}${s.note ? ` · ${s.note}` : ''}`;
+  return `window ${s.estimated ? estimate(s.tokens) : n(s.tokens)} / ${n(s.trigger)} ${gauge(s.tokens, s.trigger)} ${pct}% · cost ${usd(s.costUsd)}${s.note ? ` · ${s.note}` : ''}`;
 }
 
 export function summaryText(s: { turns: number; windowBefore: number; windowAfterEstimate: number }): string {
-  return `summarised ${s.turns} turn${s.turns === 1 ? '' : 's'} into 1, window ${n(s.windowBefore)} -> ${n(s.windowAfterEstimate)}`;
+  return `summarised ${s.turns} turn${s.turns === 1 ? '' : 's'} into 1, window ${n(s.windowBefore)} -> ${estimate(s.windowAfterEstimate)} (estimate until the next response)`;
+}
+
+export function skippedText(s: { reason: string }): string {
+  return `summary skipped: ${s.reason}`;
 }
 
 /** The notebook's print_history, line for line. */

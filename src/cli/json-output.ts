@@ -1,9 +1,9 @@
 // --json: one JSON object per line on stdout, for scripts. Types: session, turn, transcript, window,
-// summary, reconnect, inspector, error. Every line passes through redact(), so a key can never leak into a pipeline.
+// summary, summary.skipped, reconnect, inspector, error. Every line passes through redact(), so a key can never leak into a pipeline.
 import type { AgentError } from '../errors.js';
 import type { RealtimeAgent, SessionInfo } from '../types.js';
 
-export type JsonType = 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'reconnect' | 'inspector' | 'error';
+export type JsonType = 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'summary.skipped' | 'reconnect' | 'inspector' | 'error';
 
 export class JsonOutput {
   private readonly seen = new WeakSet<object>();
@@ -35,6 +35,7 @@ export class JsonOutput {
       agent.on('transcript', (e) => this.emit('transcript', e)),
       agent.on('window', (e) => this.emit('window', e)),
       agent.on('summary', (e) => this.emit('summary', e)),
+      agent.on('summary.skipped', (e) => this.emit('summary.skipped', e)),
       agent.on('reconnect', (e) => this.emit('reconnect', e)),
       agent.on('error', (e: AgentError) => {
         this.seen.add(e);

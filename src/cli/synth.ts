@@ -1,6 +1,6 @@
 // Speech-like test audio without a TTS engine: a voiced buzz (120 Hz with falling harmonics) under
 // a syllable-rate envelope, so energy-based VAD and audio token counts behave as with a voice.
-const RATE = 24_000;
+import { PCM_BYTES_PER_MS, PCM_SAMPLE_RATE as RATE } from '../protocol/constants.js';
 
 export function speechLikePcm(text: string, opts: { msPerWord?: number; amplitude?: number } = {}): Buffer {
   const words = Math.max(1, text.split(/\s+/).filter(Boolean).length);
@@ -24,4 +24,4 @@ export function speechLikePcm(text: string, opts: { msPerWord?: number; amplitud
   return out;
 }
 
-export const pcmMs = (pcm: Buffer): number => Math.round(pcm.length / 48);
+export const pcmMs = (pcm: Buffer): number => Math.round(pcm.length / PCM_BYTES_PER_MS);

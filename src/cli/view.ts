@@ -1,8 +1,12 @@
 // Terminal view: a live transcript (roles coloured, user transcripts filled in as they arrive) and a
 // status line (window gauge, cost, summaries). On a TTY the status line is redrawn in place at the
 // bottom; otherwise status changes are printed as plain lines, so a log or recording stays readable.
+// In text mode on a TTY a prompt line sits below the status line: the view erases both before it
+// prints and redraws both after (the prompt keeps what was typed), as readline-based REPLs do.
+import { INAUDIBLE } from '../protocol/constants.js';
 import type { AgentEvents, RealtimeAgent, Turn } from '../types.js';
-import { historyText, statusText, summaryText } from './format.js';
+import type { PromptLine } from './text-input.js';
+import { historyText, skippedText, statusText, summaryText } from './format.js';
 
 export interface ViewOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -20,7 +24,9 @@ export class TerminalView {
   private readonly streamed = new Set<string>();
   private readonly printed = new Set<string>();
   private pendingUser: string | null = null; // user item whose placeholder is the last line (TTY)
-  private status = { tokens: 0, trigger: 0, costUsd: 0, note: '' };
+  private status = { tokens: 0, trigger: 0, costUsd: 0, note: '', estimated: false };
+  private prompt: PromptLine | null = null;
+  private promptShown = false;
 
   constructor(private readonly o: ViewOptions) {
     this.tty = !!o.out.isTTY;
@@ -34,17 +40,53 @@ export class TerminalView {
     this.o.out.write(this.o.redact(s));
   }
 
+  /** Text mode on a TTY: the input's prompt line, below the status line (null: no prompt). */
+  setPrompt(prompt: PromptLine | null): void {
+    if (!this.tty) return;
+    if (prompt) {
+      // readline has just drawn the prompt on the current line (the status line, if any, is not up yet).
+      this.prompt = prompt;
+      this.promptShown = true;
+      if (!this.statusShown && !this.midLine && this.status.trigger > 0) {
+        prompt.clear();
+        this.promptShown = false;
+        this.drawStatus();
+      }
+    } else {
+      // Input ended (the prompt line was erased; the cursor is at its start): the last status line
+      // stays on screen as a finished line, with the cost so far.
+      this.promptShown = false;
+      this.prompt = null;
+      this.statusShown = false;
+    }
+  }
+
   private clearStatus(): void {
-    if (this.tty && this.statusShown) {
+    if (!this.tty) return;
+    if (this.prompt && this.promptShown) {
+      this.prompt.clear();
+      this.promptShown = false;
+      if (this.statusShown) this.o.out.write('\x1b[1A\r\x1b[K');
+      this.statusShown = false;
+      return;
+    }
+    if (this.statusShown) {
       this.o.out.write('\r\x1b[K');
       this.statusShown = false;
     }
   }
 
   private drawStatus(): void {
-    if (!this.tty || this.midLine || this.status.trigger === 0) return;
-    this.o.out.write(this.paint('dim', statusText(this.status)));
-    this.statusShown = true;
+    if (!this.tty || this.midLine) return;
+    if (this.status.trigger > 0) {
+      this.o.out.write(this.paint('dim', statusText(this.status)));
+      this.statusShown = true;
+    }
+    if (this.prompt) {
+      if (this.statusShown) this.o.out.write('\n');
+      this.prompt.redraw();
+      this.promptShown = true;
+    }
   }
 
   private endStream(): void {
@@ -111,7 +153,7 @@ export class TerminalView {
 
   private showUser(id: string, text: string, inaudible: boolean): void {
     this.printed.add(id);
-    const body = inaudible ? this.paint('dim', '[inaudible]') : text;
+    const body = inaudible ? this.paint('dim', INAUDIBLE) : text;
     if (this.tty && this.pendingUser === id && !this.midLine) {
       // Replace the placeholder line (it is the line just above the status line).
       this.clearStatus();
@@ -132,6 +174,7 @@ export class TerminalView {
     if (this.printed.has(e.itemId)) return;
     if (this.midLine !== e.itemId) {
       this.clearStatus();
+      this.prompt?.hold();
       this.endStream();
       this.pendingUser = null;
       this.write(`${this.label('assistant')} `);
@@ -150,7 +193,7 @@ export class TerminalView {
   }
 
   onWindow(e: AgentEvents['window']): void {
-    this.status = { ...this.status, tokens: e.tokens, trigger: e.trigger, costUsd: e.costUsd };
+    this.status = { ...this.status, tokens: e.tokens, trigger: e.trigger, costUsd: e.costUsd, estimated: false };
     if (this.tty) {
       if (!this.midLine) {
         this.clearStatus();
@@ -163,7 +206,12 @@ export class TerminalView {
 
   onSummary(e: AgentEvents['summary']): void {
     this.status.tokens = e.windowAfterEstimate;
+    this.status.estimated = true;
     this.line(this.paint('system', `-- ${summaryText(e)}`));
+  }
+
+  onSummarySkipped(e: AgentEvents['summary.skipped']): void {
+    this.line(this.paint('system', `-- ${skippedText(e)}`));
   }
 
   setNote(note: string): void {
@@ -187,6 +235,7 @@ export class TerminalView {
       agent.on('response.done', () => this.onResponseDone()),
       agent.on('window', (e) => this.onWindow(e)),
       agent.on('summary', (e) => this.onSummary(e)),
+      agent.on('summary.skipped', (e) => this.onSummarySkipped(e)),
       agent.on('reconnect', (e) =>
         this.info(
           e.reason === 'drop'

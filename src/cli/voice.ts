@@ -5,6 +5,7 @@ import { openMicrophone, CHUNK_BYTES, type Microphone } from '../../adapters/mic
 import { openSpeaker, type SpeakerOut } from '../../adapters/speaker.js';
 import { readWav, WavWriter } from '../../adapters/wav.js';
 import { AgentError } from '../errors.js';
+import { PCM_BYTES_PER_MS } from '../protocol/constants.js';
 import type { RealtimeAgent } from '../types.js';
 import type { OutputChoice } from './io.js';
 
@@ -122,7 +123,7 @@ export function sendWavTurn(agent: RealtimeAgent, path: string, log: (l: string)
   if (pcm.length < 4800) throw new AgentError('bad_input', `--input wav:${path}: shorter than 100 ms; the server needs at least 100 ms of audio`, true);
   for (let off = 0; off < pcm.length; off += CHUNK_BYTES) agent.appendAudio(pcm.subarray(off, off + CHUNK_BYTES));
   agent.commitAudio();
-  return Math.round(pcm.length / 48);
+  return Math.round(pcm.length / PCM_BYTES_PER_MS);
 }
 
 function describePath(p: string): string {

@@ -1,8 +1,9 @@
 // The context policy as a strategy: when to summarise, which turns to fold, and what the window will
 // be afterwards. The session machine asks `shouldSummarise` after each in-band response.done; the
 // summariser asks `planFold` and `estimateWindowAfter`. Pure: no xstate, no I/O.
-import type { PolicyOptions, Turn } from '../types.js';
-import { planFold, type FoldPlan } from './policy.js';
+import type { PolicyOptions, StrategyName, Turn } from '../types.js';
+import { cacheAwareStrategy } from './cache-aware-strategy.js';
+import { planFold, STRATEGY_NAMES, windowAfter, type FoldPlan } from './policy.js';
 
 export interface StrategyView {
   /** The mirror of the server conversation, in order. */
@@ -11,7 +12,7 @@ export interface StrategyView {
   window: number;
   /** usage.input_token_details.cached_tokens of that response, when the server reported it. */
   cachedTokens?: number;
-  policy: PolicyOptions;
+  policy: Pick<PolicyOptions, 'triggerTokens' | 'targetTokens' | 'keepLastTurns'>;
   /** Audio duration of an item (ms), when known. */
   audioMs?: (id: string) => number | undefined;
 }
@@ -29,13 +30,23 @@ export interface ContextStrategy {
   estimateWindowAfter(plan: FoldPlan, summaryText: string, window: number): number;
 }
 
+export const NOTHING_TO_FOLD = 'nothing to fold: every older turn is among the kept recent turns or still waiting for its transcript';
+
 /** Today's default: summarise at `triggerTokens`, fold the oldest turns until about `targetTokens`. */
 export const hysteresisStrategy: ContextStrategy = {
   name: 'hysteresis',
   shouldSummarise: ({ window, policy }) => window >= policy.triggerTokens,
   planFold: ({ turns, window, policy, audioMs }) => {
     const plan = planFold(turns, window, policy, audioMs);
-    return plan.fold.length ? plan : { skip: 'nothing to fold: every turn is recent or still waiting for its transcript' };
+    return plan.fold.length ? plan : { skip: NOTHING_TO_FOLD };
   },
-  estimateWindowAfter: (plan, summaryText, window) => Math.max(0, window - plan.foldedTokens) + Math.ceil(summaryText.length / 4) + 4,
+  estimateWindowAfter: windowAfter,
 };
+
+/** A strategy by name, or the object itself; undefined = the default (hysteresis). */
+export function resolveStrategy(x: StrategyName | ContextStrategy | undefined): ContextStrategy {
+  if (x === undefined || x === 'hysteresis') return hysteresisStrategy;
+  if (x === 'cache-aware') return cacheAwareStrategy;
+  if (typeof x === 'object' && x !== null && typeof x.planFold === 'function') return x;
+  throw new RangeError(`policy strategy must be ${STRATEGY_NAMES.join(' or ')} or a ContextStrategy object (got ${String(x)})`);
+}

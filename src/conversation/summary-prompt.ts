@@ -1,5 +1,6 @@
 // The summariser's prompt. Language: the conversation's own by default (the seed's French was a demo
 // device); the previous summary is part of the input, so nothing folded earlier is ever dropped.
+import { INAUDIBLE } from '../protocol/constants.js';
 import type { Turn } from '../types.js';
 import { isSummary } from './policy.js';
 
@@ -8,7 +9,8 @@ export interface ChatMessage {
   content: string;
 }
 
-export const INAUDIBLE = '[inaudible]';
+/** Re-exported from src/protocol/constants.ts (its one home) for existing importers. */
+export { INAUDIBLE };
 
 export function summarySystemPrompt(language?: string): string {
   const lang = language

@@ -12,7 +12,11 @@ Usage: realtime-emulator [options]
   --tls                     serve wss:/https: with a self-signed certificate made at start
   --cert FILE --key FILE    serve TLS with this PEM certificate and key
   --api-key KEY             accept only this API key (default: any non-empty key)
-  --beta-disabled           refuse the beta dialect (error event, close 4000) like OpenAI now does
+  --dialect beta            also accept the beta dialect (OpenAI-Beta: realtime=v1); by default a
+                            beta client gets an error event and close 4000, as from OpenAI now
+  --ping-seconds N          WebSocket ping interval on every session (default 20; 0 = off)
+  --replay FILE.jsonl       play the client side of a recording against a fresh emulator and report
+                            every difference; exit 1 when they differ (see README "Recordings")
   --max-session-minutes N   session length before session_expired (default 60)
   --pacing realtime|fast    output audio at real-time pace (default) or as fast as possible
   --reply-words N           minimum reply length in words (default 24)
@@ -43,7 +47,7 @@ function num(flag: string, v: string | undefined, opts: { min?: number; max?: nu
   return n;
 }
 
-function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; verbose: boolean } {
+function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; verbose: boolean; replay?: string } {
   const o: EmulatorOptions = { audioPacing: 'realtime' };
   const t: NonNullable<EmulatorOptions['transcription']> = {};
   const f: NonNullable<EmulatorOptions['faults']> = {};
@@ -51,6 +55,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
   let key: string | undefined;
   let help = false;
   let verbose = false;
+  let replay: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -83,8 +88,14 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
       case '--api-key':
         o.apiKey = val();
         break;
-      case '--beta-disabled':
-        o.betaDisabled = true;
+      case '--dialect': {
+        const v = val();
+        if (v !== 'ga' && v !== 'beta') throw new UsageError(`--dialect ${v}: expected ga or beta`);
+        o.allowBeta = v === 'beta';
+        break;
+      }
+      case '--ping-seconds':
+        o.pingIntervalMs = num(flag, val(), { min: 0 }) * 1000;
         break;
       case '--max-session-minutes':
         o.maxSessionMs = num(flag, val(), { min: 0.001 }) * 60_000;
@@ -134,6 +145,9 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
       case '--verbose':
         verbose = true;
         break;
+      case '--replay':
+        replay = val();
+        break;
       default:
         throw new UsageError(`unknown option ${a} (see --help)`);
     }
@@ -145,7 +159,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
   }
   if (Object.keys(t).length) o.transcription = t;
   if (Object.keys(f).length) o.faults = f;
-  return { options: o, help, verbose };
+  return { options: o, help, verbose, replay };
 }
 
 async function main(): Promise<void> {
@@ -181,8 +195,11 @@ async function main(): Promise<void> {
     }
   }
   if (parsed.verbose) o.log = (line) => process.stderr.write(`${line}\n`);
+  if (parsed.replay !== undefined) return replayMain(parsed.replay, o);
   const emu = await startEmulator(o);
-  process.stdout.write(`listening ${emu.url}\n`);
+  // The banner says what a client must send: the URL, the key rule, the dialect.
+  const keyRule = o.apiKey ? 'API key: only the one given with --api-key' : 'API key: any non-empty key';
+  process.stdout.write(`listening ${emu.url} (${keyRule}; ${o.allowBeta ? 'GA and beta dialects' : 'GA dialect only, beta refused like OpenAI'})\n`);
   if (emu.certificatePath) process.stdout.write(`certificate ${emu.certificatePath}\n`);
   let stopping = false;
   const stop = () => {
@@ -195,6 +212,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** `--replay FILE`: one line per difference on stdout, exit 0 when none, 1 when any, 2 when unreadable. */
+async function replayMain(file: string, o: EmulatorOptions): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { formatDifferences, replayRecording } = await import('./replay.js');
+  if (!existsSync(file)) {
+    process.stderr.write(`realtime-emulator: --replay ${file}: file not found\n`);
+    process.exit(2);
+  }
+  let result: Awaited<ReturnType<typeof replayRecording>>;
+  try {
+    result = await replayRecording(file, { emulator: { ...o, audioPacing: 'fast' } });
+  } catch (e) {
+    process.stderr.write(`realtime-emulator: --replay ${file}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  for (const line of formatDifferences(result)) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${result.ok ? 'no differences' : `${result.differences.length} difference(s)`} in ${result.connections} connection(s) of ${file}\n`);
+  process.exit(result.ok ? 0 : 1);
 }
 
 main().catch((e: unknown) => {

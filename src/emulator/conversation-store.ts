@@ -1,6 +1,7 @@
 // The server-side conversation: an ordered list of items with O(1) lookup by id.
 import type { ConversationItem } from 'openai/resources/realtime/realtime';
 import type { AudioFormatType } from './audio.js';
+import type { ToolCallScript } from './tools.js';
 import { ITEM_OVERHEAD_TOKENS, inputAudioTokens, outputAudioTokens, textTokens, type TokenBlock } from './usage.js';
 
 export interface StoredItem {
@@ -13,6 +14,8 @@ export interface StoredItem {
   audioMs: number;
   /** What the model "heard" in user audio (the transcript hint), independent of ASR. */
   heard?: string;
+  /** `x_tool_call` given with this user item: the calls the model makes in answer to it. */
+  toolCalls?: ToolCallScript[];
   /** Bumped whenever the model-visible content changes (truncate): part of the cache key. */
   version: number;
   /** Token cost of this item in a prompt (cached; recomputed on change). */

@@ -11,6 +11,17 @@ export function err(code: string | null, message: string, param: string | null =
   return { type, code, message, param };
 }
 
+/** The service's key mask: first 8 characters, `***…`, last 4 (short keys: only the mask). */
+export function maskKey(key: string): string {
+  return key.length > 16 ? `${key.slice(0, 8)}***…${key.slice(-4)}` : '***…';
+}
+
+/** `'a', 'b', and 'c'` — the service's listing style (captured unknown-type error). */
+function listing(values: readonly string[]): string {
+  const q = values.map((v) => `'${v}'`);
+  return q.length > 2 ? `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}` : q.join(' and ');
+}
+
 const article = (kind: string) => (/^[aeiou]/.test(kind) ? 'an' : 'a');
 
 export function jsonKind(v: unknown): string {
@@ -29,7 +40,7 @@ export const E = {
   invalidValue: (param: string, value: unknown, supported: readonly string[]) =>
     err(
       'invalid_value',
-      `Invalid value: '${String(value)}'. Supported values are: ${supported.map((s) => `'${s}'`).join(', ')}.`,
+      `Invalid value: '${String(value)}'. Supported values are: ${listing(supported)}.`,
       param,
     ),
   valueMustBe: (param: string, value: unknown, must: string) =>
@@ -46,8 +57,15 @@ export const E = {
       `Invalid '${param}': string too long. Expected a string with maximum length ${max}, but got a string with length ${len} instead.`,
       param,
     ),
-  invalidJson: (detail: string) =>
-    err('invalid_json', `We could not parse the JSON body of your request. (${detail})`, null),
+  invalidJson: (detail: string) => err('invalid_json', `Invalid event: failed to parse JSON value. ${detail}`, null),
+  binaryFrame: () => err('invalid_event', 'Expected a text WebSocket message; binary frames are not supported.', null),
+  integerRange: (param: string, value: number, min: number, max: number) =>
+    err(
+      value < min ? 'integer_below_min_value' : 'integer_above_max_value',
+      `Invalid '${param}': ${value < min ? `integer below minimum value. Expected a value >= ${min}` : `integer above maximum value. Expected a value <= ${max}`}, but got ${value} instead.`,
+      param,
+    ),
+  noResponsesInTranscription: () => err('invalid_value', 'Responses are not supported in a transcription session.', 'type'),
   missingType: () => err('invalid_event', "The 'type' field is missing.", 'type'),
   activeResponse: (id: string) =>
     err(
@@ -61,15 +79,23 @@ export const E = {
       `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${ms.toFixed(2)}ms of audio.`,
     ),
   sessionExpired: (minutes: string) => err('session_expired', `Your session hit the maximum duration of ${minutes} minutes.`),
-  deleteMissing: (id: string) => err('item_not_found', `Error deleting item: the item with id '${id}' does not exist.`, 'item_id'),
-  retrieveMissing: (id: string) => err('item_not_found', `Error retrieving item: the item with id '${id}' does not exist.`, 'item_id'),
-  truncateMissing: (id: string) => err('item_not_found', `Error truncating item: the item with id '${id}' does not exist.`, 'item_id'),
+  deleteMissing: (id: string) => err('item_delete_invalid_item_id', `Error deleting item: the item with id '${id}' does not exist.`, 'item_id'),
+  retrieveMissing: (id: string) => err('item_retrieve_invalid_item_id', `Error retrieving item: the item with id '${id}' does not exist.`, 'item_id'),
+  truncateMissing: (id: string) => err('item_truncate_invalid_item_id', `Error truncating item: the item with id '${id}' does not exist.`, 'item_id'),
   previousMissing: (id: string) =>
     err('previous_item_not_found', `Error adding item: the previous item with id '${id}' does not exist.`, 'previous_item_id'),
   duplicateId: (id: string) => err('duplicate_item_id', `Error adding item: the item with id '${id}' already exists.`, 'item.id'),
   truncateNotAudio: () => err('unsupported_content_type', 'Only model output audio messages can be truncated', 'item_id'),
   truncateOvershoot: (haveMs: number, askedMs: number) =>
     err(null, `Audio content of ${Math.round(haveMs)}ms is already shorter than ${Math.round(askedMs)}ms`, 'audio_end_ms'),
+  missingAuth: () =>
+    err(null, 'Missing bearer or basic authentication in header'),
+  invalidApiKey: (key: string) =>
+    err('invalid_api_key', `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`),
+  invalidModel: (model: string) =>
+    err('invalid_model', `Model "${model}" is not supported in realtime mode.`),
+  missingModel: () =>
+    err('missing_model', 'You must provide a model parameter, for example wss://api.openai.com/v1/realtime?model=gpt-realtime'),
   betaDisabled: () =>
     err('beta_api_shape_disabled', 'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.'),
   cannotUpdateVoice: () =>

@@ -2,12 +2,15 @@
 import { EmulatorServer } from './server.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import type { EmulatorSessionHandle } from './realtime-session.js';
+import type { ToolCallScript } from './tools.js';
 
 export type { EmulatorOptions } from './options.js';
 export type { EmulatorSessionHandle } from './realtime-session.js';
 export type { FaultOptions, TranscriptionOptions } from './faults.js';
 export { HINT_FIELD, SUPPORTED_CLIENT_EVENTS } from './realtime-session.js';
 export { summarise } from './chat-completions.js';
+export { compareServerEvents, formatDifferences, parseRecording, replayRecording, type RecordingLine, type ReplayDifference, type ReplayResult } from './replay.js';
+export { GENERIC_VERBS, TOOL_CALL_FIELD, decideToolCalls, synthesiseArguments, toolNameWords, type PlannedCall, type ToolCallScript } from './tools.js';
 export { contextEcho, declaredLanguage, generateReply, UNINTELLIGIBLE } from './model.js';
 export { cachedTokens, contextWindow, planTruncation } from './usage.js';
 
@@ -24,6 +27,8 @@ export interface Emulator {
   close(): Promise<void>;
   /** FIFO: the next committed user audio item (any session) gets this transcript. */
   hint(text: string): void;
+  /** Script the function calls of the next in-band response (any session; FIFO, one entry per response). */
+  toolCalls(calls: ToolCallScript | ToolCallScript[]): void;
   /** Live sessions, newest last. */
   sessions(): EmulatorSessionHandle[];
 }
@@ -44,6 +49,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: () => (closed ??= server.close()),
     hint: (text: string) => {
       server.globalHints.push(text);
+    },
+    toolCalls: (calls) => {
+      server.globalToolCalls.push(Array.isArray(calls) ? [...calls] : [calls]);
     },
     sessions: () => [...server.sessions],
   };

@@ -35,6 +35,7 @@ export function validateItem(raw: unknown, dialect: 'ga' | 'beta', path = 'item'
       if (typeof raw[k] !== 'string') return E.invalidType(`${path}.${k}`, 'a string', raw[k]);
     }
     if (raw.call_id !== undefined && typeof raw.call_id !== 'string') return E.invalidType(`${path}.call_id`, 'a string', raw.call_id);
+    if (typeof raw.call_id === 'string' && raw.call_id.length > MAX_ITEM_ID_LENGTH) return E.stringTooLong(`${path}.call_id`, MAX_ITEM_ID_LENGTH, raw.call_id.length);
     return {
       item: {
         ...base,
@@ -51,6 +52,7 @@ export function validateItem(raw: unknown, dialect: 'ga' | 'beta', path = 'item'
       if (raw[k] === undefined) return E.missingParameter(`${path}.${k}`);
       if (typeof raw[k] !== 'string') return E.invalidType(`${path}.${k}`, 'a string', raw[k]);
     }
+    if ((raw.call_id as string).length > MAX_ITEM_ID_LENGTH) return E.stringTooLong(`${path}.call_id`, MAX_ITEM_ID_LENGTH, (raw.call_id as string).length);
     return { item: { ...base, type: 'function_call_output', status: 'completed', call_id: raw.call_id as string, output: raw.output as string } };
   }
   if (type !== 'message') return E.invalidValue(`${path}.type`, type, ['message', 'function_call', 'function_call_output']);

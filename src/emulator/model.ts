@@ -88,9 +88,33 @@ export function lastUserText(items: readonly StoredItem[]): string | undefined {
   return undefined;
 }
 
+/** Index of the latest user message in the items, or -1. */
+export function lastUserIndex(items: readonly StoredItem[]): number {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i].item as AnyItem;
+    if (it.type === 'message' && it.role === 'user') return i;
+  }
+  return -1;
+}
+
+/** Function-call outputs after the latest user turn, with the name of the call each answers. */
+export function toolResultsSinceLastUser(items: readonly StoredItem[]): Array<{ name: string; output: string }> {
+  const out: Array<{ name: string; output: string }> = [];
+  for (let i = lastUserIndex(items) + 1; i < items.length; i++) {
+    const it = items[i].item as AnyItem;
+    if (it.type !== 'function_call_output') continue;
+    const call = items.find((s) => (s.item as AnyItem).type === 'function_call' && (s.item as AnyItem).call_id === it.call_id);
+    out.push({ name: (call?.item as AnyItem | undefined)?.name ?? 'the tool', output: it.output ?? '' });
+  }
+  return out;
+}
+
 export function generateReply(input: ReplyInput): string {
   if (input.scripted !== undefined) return input.scripted;
   if (input.contextEcho) return contextEcho(input.items);
+  // After function-call outputs the model answers with them (each output's text, verbatim).
+  const results = toolResultsSinceLastUser(input.items);
+  if (results.length) return `${results.map((r) => `${r.name} returned ${r.output.trim()}`).join('; ')}.`;
   const said = lastUserText(input.items);
   if (said !== undefined && /\blanguages?\b/i.test(said)) {
     for (const s of input.items) {

@@ -11,8 +11,15 @@ export interface EmulatorOptions {
   tls?: boolean | { cert: string; key: string };
   /** Accept only this API key (Bearer or `api-key` header); default any non-empty key. */
   apiKey?: string;
-  /** Reject the beta dialect like OpenAI does now (error event, close 4000). */
-  betaDisabled?: boolean;
+  /**
+   * Accept the beta dialect (`OpenAI-Beta: realtime=v1`), for clients of third-party servers still on
+   * the beta shape. Default false: like OpenAI now, a beta client gets an error event and close 4000.
+   */
+  allowBeta?: boolean;
+  /** WebSocket ping interval in ms (the service pings every ~20 s); 0 = never. Default 20,000. */
+  pingIntervalMs?: number;
+  /** Delay between response.done and rate_limits.updated (ms; the service: ~40). Default 40. */
+  rateLimitsDelayMs?: number;
   /** Session length before session_expired (ms); default 60 minutes. */
   maxSessionMs?: number;
   /** 'fast' (library default) streams output as fast as possible; 'realtime' paces audio at 1x. */
@@ -39,7 +46,9 @@ export interface ResolvedOptions {
   host: string;
   tls: boolean | { cert: string; key: string };
   apiKey?: string;
-  betaDisabled: boolean;
+  allowBeta: boolean;
+  pingIntervalMs: number;
+  rateLimitsDelayMs: number;
   maxSessionMs: number;
   audioPacing: 'realtime' | 'fast';
   replyWords: number;
@@ -59,7 +68,9 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     host: o.host ?? '127.0.0.1',
     tls: o.tls ?? false,
     apiKey: o.apiKey,
-    betaDisabled: o.betaDisabled ?? false,
+    allowBeta: o.allowBeta ?? false,
+    pingIntervalMs: o.pingIntervalMs ?? 20_000,
+    rateLimitsDelayMs: o.rateLimitsDelayMs ?? 40,
     maxSessionMs: o.maxSessionMs ?? 60 * 60_000,
     audioPacing: o.audioPacing ?? 'fast',
     replyWords: o.replyWords ?? 24,

@@ -8,13 +8,20 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { generate } from 'selfsigned';
 import { handleChatCompletion } from './chat-completions.js';
-import { E } from './errors.js';
+import { E, type EmulatorError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { RealtimeSession } from './realtime-session.js';
 import { Ids, Rng } from './rng.js';
+import { parseToolCallHint, type ToolCallScript } from './tools.js';
 
 const REALTIME_PATHS = new Set(['/v1/realtime', '/openai/v1/realtime', '/openai/realtime', '/realtime']);
 const DEFAULT_MODEL = 'gpt-realtime';
+const TRANSCRIPTION_SESSION_MODEL = 'gpt-realtime';
+
+/** Models the service accepts in realtime mode (realtime-protocol.md 7.1); others get `invalid_model`. */
+export function isRealtimeModel(model: string): boolean {
+  return /^(gpt-realtime|gpt-4o-realtime-preview|gpt-4o-mini-realtime-preview)([-.][A-Za-z0-9.-]+)?$/.test(model);
+}
 const MAX_BODY = 8 * 1024 * 1024;
 
 export interface TlsMaterial {
@@ -77,6 +84,8 @@ function isBeta(req: IncomingMessage): boolean {
 export class EmulatorServer {
   readonly sessions: RealtimeSession[] = [];
   readonly globalHints: string[] = [];
+  /** Scripted function calls: each entry is the calls of one future in-band response (any session). */
+  readonly globalToolCalls: ToolCallScript[][] = [];
   private readonly rng: Rng;
   private readonly ids: Ids;
   private server!: Server;
@@ -140,6 +149,27 @@ export class EmulatorServer {
     return this.opts.apiKey === undefined || key === this.opts.apiKey;
   }
 
+  /**
+   * Why the service would refuse this upgrade, or undefined. The service upgrades (101) first and
+   * then sends one `error` event and closes with `<type>.<code>` (realtime-captures.md). The order of
+   * the checks when several fail at once was not captured: key, then model, then dialect here.
+   */
+  private refusal(req: IncomingMessage, url: URL, beta: boolean): { error: EmulatorError; close: number } | undefined {
+    const key = requestKey(req);
+    if (!key) return { error: E.missingAuth(), close: 3000 };
+    if (this.opts.apiKey !== undefined && key !== this.opts.apiKey) return { error: E.invalidApiKey(key), close: 3000 };
+    // Azure paths carry deployment names (any name); OpenAI's path needs a realtime model, unless the
+    // session is a transcription session (`?intent=transcription`) or a call's sideband (`?call_id=`).
+    const azure = url.pathname.startsWith('/openai/');
+    const model = url.searchParams.get('model') ?? url.searchParams.get('deployment');
+    if (!azure && !url.searchParams.has('intent') && !url.searchParams.has('call_id')) {
+      if (model === null || model === '') return { error: E.missingModel(), close: 4000 };
+      if (!isRealtimeModel(model)) return { error: E.invalidModel(model), close: 4000 };
+    }
+    if (beta && !this.opts.allowBeta) return { error: E.betaDisabled(), close: 4000 };
+    return undefined;
+  }
+
   // ---------------------------------------------------------------- WebSocket
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -149,25 +179,31 @@ export class EmulatorServer {
       socket.destroy();
     };
     if (!REALTIME_PATHS.has(url.pathname.replace(/\/+$/, ''))) return reject(404, 'Not Found');
-    if (!this.authorised(req)) return reject(401, 'Unauthorized');
-    const model = url.searchParams.get('model') ?? url.searchParams.get('deployment') ?? DEFAULT_MODEL;
     const beta = isBeta(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, model, beta));
+    const refused = this.refusal(req, url, beta);
+    const transcription = url.searchParams.get('intent') === 'transcription';
+    const model = url.searchParams.get('model') ?? url.searchParams.get('deployment') ?? (transcription ? TRANSCRIPTION_SESSION_MODEL : DEFAULT_MODEL);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (refused) return this.refuse(ws, refused.error, refused.close);
+      this.onConnection(ws, model, beta, transcription);
+    });
   }
 
-  private onConnection(ws: WebSocket, model: string, beta: boolean): void {
-    if (beta && this.opts.betaDisabled) {
-      const e = E.betaDisabled();
-      ws.send(JSON.stringify({ type: 'error', event_id: this.ids.event(), error: { ...e, event_id: null } }));
-      ws.close(4000, 'invalid_request_error.beta_api_shape_disabled');
-      this.opts.log('beta client refused (--beta-disabled)');
-      return;
-    }
+  /** One `error` event and a close whose reason is `<type>.<code>`, in the same tick (as captured). */
+  private refuse(ws: WebSocket, e: EmulatorError, code: number): void {
+    ws.send(JSON.stringify({ type: 'error', event_id: this.ids.event(), error: { ...e, event_id: null } }));
+    ws.close(code, e.code ? `${e.type}.${e.code}` : e.type);
+    this.opts.log(`connection refused: ${code} ${e.code ?? e.type}`);
+  }
+
+  private onConnection(ws: WebSocket, model: string, beta: boolean, transcription: boolean): void {
     const session = new RealtimeSession(ws, this.opts, this.ids, this.rng.fork(), this.globalHints, {
       model,
       dialect: beta ? 'beta' : 'ga',
+      transcription,
+      globalToolCalls: this.globalToolCalls,
       onClose: (s) => {
-        const i = this.sessions.indexOf(s);
+        const i = this.sessions.indexOf(s as RealtimeSession);
         if (i >= 0) this.sessions.splice(i, 1);
         this.opts.log(`session ${s.id} closed`);
       },
@@ -196,6 +232,7 @@ export class EmulatorServer {
       path === '/v1/chat/completions' ||
       path === '/openai/v1/chat/completions' ||
       path === '/emulator/hints' ||
+      path === '/emulator/tool-calls' ||
       path === '/emulator/sessions' ||
       path.startsWith('/emulator/sessions/');
     if (!known) return json(404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
@@ -226,6 +263,17 @@ export class EmulatorServer {
           s.hint(b.text);
         } else this.globalHints.push(b.text);
         return json(200, { queued: true, pending: this.globalHints.length });
+      }
+      if (path === '/emulator/tool-calls') {
+        const calls = parseToolCallHint(b.calls);
+        if (!calls)
+          return json(400, { error: { message: "Invalid 'calls': expected {name, arguments?} or a non-empty array of them.", type: 'invalid_request_error', param: 'calls', code: 'invalid_value' } });
+        if (typeof b.session_id === 'string') {
+          const s = this.sessions.find((x) => x.id === b.session_id);
+          if (!s) return json(404, { error: { message: `No live session ${b.session_id}`, type: 'invalid_request_error', param: 'session_id', code: 'not_found' } });
+          s.scriptToolCalls(calls);
+        } else this.globalToolCalls.push(calls);
+        return json(200, { queued: true, pending: this.globalToolCalls.length });
       }
       const m = /^\/emulator\/sessions\/([^/]+)\/(context-echo|drop|expire)$/.exec(path);
       const s = m ? this.sessions.find((x) => x.id === m[1]) : undefined;

@@ -1,6 +1,6 @@
 // session.update validation for both dialects and the effective configuration.
 // A session.update with one bad field is rejected whole (realtime-protocol.md section 2).
-import type { RealtimeSessionCreateRequest } from 'openai/resources/realtime/realtime';
+import type { RealtimeSessionCreateRequest, RealtimeTranscriptionSessionCreateRequest } from 'openai/resources/realtime/realtime';
 import { E, type EmulatorError } from './errors.js';
 import type { AudioFormatType } from './audio.js';
 import { MAX_OUTPUT_TOKENS, type TruncationSetting } from './usage.js';
@@ -124,6 +124,35 @@ export function sessionToWire(
   return out;
 }
 
+/** session.created / session.updated of a transcription session (`?intent=transcription`). */
+export function transcriptionSessionToWire(s: EffectiveSession, id: string, expiresAt: number) {
+  const input: Record<string, unknown> = {
+    format: formatToGa(s.input_format),
+    transcription: s.transcription ? { ...s.transcription } : null,
+    noise_reduction: s.noise_reduction ? { ...s.noise_reduction } : null,
+    turn_detection: s.turn_detection ? { ...s.turn_detection } : null,
+  };
+  const out = { type: 'transcription' as const, object: 'realtime.transcription_session', id, expires_at: expiresAt, audio: { input } };
+  return (s.include ? { ...out, include: s.include } : out) as unknown as RealtimeTranscriptionSessionCreateRequest;
+}
+
+/** Validates a `session.update` of a transcription session: `type: "transcription"`, input audio only. */
+export function applyTranscriptionSessionUpdate(raw: unknown, current: EffectiveSession, path = 'session'): Result {
+  if (!isObj(raw)) return { ok: false, error: E.invalidType(path, 'an object', raw) };
+  const bad = checkKeys(raw, ['type', 'audio', 'include'], path);
+  if (bad) return { ok: false, error: bad };
+  if (raw.type === undefined) return { ok: false, error: E.missingParameter(`${path}.type`) };
+  if (raw.type !== 'transcription') return { ok: false, error: E.invalidValue(`${path}.type`, raw.type, ['transcription']) };
+  if (raw.audio !== undefined) {
+    if (!isObj(raw.audio)) return { ok: false, error: E.invalidType(`${path}.audio`, 'an object', raw.audio) };
+    const b = checkKeys(raw.audio, ['input'], `${path}.audio`);
+    if (b) return { ok: false, error: b };
+  }
+  // The realtime validator checks the shared parts (audio.input, include) with the same messages.
+  const { type: _t, ...rest } = raw;
+  return applyGaSessionUpdate({ ...rest, type: 'realtime' }, current, false, path);
+}
+
 type Result = { ok: true; session: EffectiveSession; voiceChanged: boolean } | { ok: false; error: EmulatorError };
 
 function checkKeys(o: Obj, allowed: readonly string[], path: string): EmulatorError | undefined {
@@ -138,7 +167,11 @@ function parseFormat(v: unknown, path: string): AudioFormatType | EmulatorError 
   const bad = checkKeys(v, ['type', 'rate'], path);
   if (bad) return bad;
   if (!FORMAT_TYPES.includes(v.type as AudioFormatType)) return E.invalidValue(`${path}.type`, v.type, FORMAT_TYPES);
-  if (v.type === 'audio/pcm' && v.rate !== undefined && v.rate !== 24000) return E.invalidValue(`${path}.rate`, v.rate, ['24000']);
+  if (v.type === 'audio/pcm' && v.rate !== undefined) {
+    if (typeof v.rate !== 'number' || !Number.isInteger(v.rate)) return E.invalidType(`${path}.rate`, 'an integer', v.rate);
+    // Captured: 16000 -> integer_below_min_value "Expected a value >= 24000". Above 24000 is our guess.
+    if (v.rate !== 24000) return E.integerRange(`${path}.rate`, v.rate, 24000, 24000);
+  }
   return v.type as AudioFormatType;
 }
 
@@ -409,6 +442,7 @@ export interface ResponseParams {
   voice?: unknown;
   output_format?: AudioFormatType;
   tools?: unknown[];
+  tool_choice?: unknown;
 }
 
 /** Validates GA `response.create` parameters (beta ones are checked against beta names first). */
@@ -464,6 +498,7 @@ export function parseResponseParams(raw: unknown, dialect: 'ga' | 'beta', betaRa
     if (!Array.isArray(raw.tools)) return E.invalidType('response.tools', 'an array', raw.tools);
     out.tools = raw.tools;
   }
+  if (raw.tool_choice !== undefined) out.tool_choice = raw.tool_choice;
   if (raw.audio !== undefined) {
     if (!isObj(raw.audio)) return E.invalidType('response.audio', 'an object', raw.audio);
     const o = raw.audio.output;

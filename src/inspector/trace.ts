@@ -1,76 +1,18 @@
-// `--trace FILE.jsonl`: the inspector's frames, one JSON object per line, for post-mortems and replay
-// in the live view's page ("Load trace"). Works without `--inspect` (startTrace) or alongside it
-// (startInspector({ tracePath })). The file is created with mode 0600 and every line goes through
-// the same redaction as the live frames.
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { FrameHub, redactJson, type Frame, type FrameHubOptions, type InspectableAgent } from './frames.js';
+// `--trace FILE.jsonl`: the inspector's frames, one JSON object per line. The format, pure: one line
+// per frame (redacted like the live frames) and parsing a file's text back. The file I/O is in
+// adapters/trace-file.ts.
+import type { Frame } from './frame-schema.js';
+import { redactJson } from './sanitize.js';
 
-export interface TraceSink {
-  write(frame: Frame): void;
-  close(): Promise<void>;
-  readonly path: string;
+/** One JSONL line (with its newline) for a frame, redacted. */
+export function traceLine(frame: Frame, secrets: readonly (string | undefined | null)[] = []): string {
+  return redactJson(JSON.stringify(frame), secrets) + '\n';
 }
 
-/** Opens a JSONL sink; `write` never throws (a full disk must not end the session). */
-export function openTraceSink(path: string, secrets: readonly (string | undefined | null)[] = []): TraceSink {
-  mkdirSync(dirname(path), { recursive: true });
-  const stream = createWriteStream(path, { flags: 'w', mode: 0o600, encoding: 'utf8' });
-  let failed = false;
-  stream.on('error', () => {
-    failed = true;
-  });
-  let closed: Promise<void> | null = null;
-  return {
-    path,
-    write(frame) {
-      if (failed || closed) return;
-      try {
-        stream.write(redactJson(JSON.stringify(frame), secrets) + '\n');
-      } catch {
-        failed = true;
-      }
-    },
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        if (stream.destroyed || failed) return resolve();
-        stream.end(() => resolve());
-      });
-      return closed;
-    },
-  };
-}
-
-export interface TraceHandle {
-  readonly path: string;
-  attach(agent: InspectableAgent): () => void;
-  close(): Promise<void>;
-  frames(): readonly Frame[];
-}
-
-export interface TraceOptions extends Omit<FrameHubOptions, 'secrets'> {}
-
-/** `--trace FILE.jsonl` without `--inspect`: observe the agent and write frames to `path`. */
-export function startTrace(path: string, secrets: readonly (string | undefined | null)[] = [], options: TraceOptions = {}): TraceHandle {
-  const hub = new FrameHub({ ...options, secrets, keepFrames: options.keepFrames ?? 0 });
-  const sink = openTraceSink(path, secrets);
-  sink.write(hub.hello());
-  hub.addSink((f) => sink.write(f));
-  return {
-    path,
-    attach: (agent) => hub.attach(agent),
-    frames: () => hub.frames(),
-    async close() {
-      hub.close();
-      await sink.close();
-    },
-  };
-}
-
-/** Reads a trace file back (skips lines that are not JSON objects with a `k`). */
-export function readTrace(path: string): Frame[] {
+/** Frames from a trace file's text (skips lines that are not JSON objects with a `k`). */
+export function parseTrace(text: string): Frame[] {
   const out: Frame[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
       const f = JSON.parse(line) as Frame;

@@ -3,19 +3,12 @@
 // Both the client socket adapter and the emulator use these functions, so one table is tested once.
 import type { WireEvent } from './events.js';
 import { isObject } from './parse.js';
+import { SERVER_EVENT_RENAMES_BETA_TO_GA } from './event-registry.js';
 
 type Obj = Record<string, unknown>;
 
-/** Server event names that changed between the dialects (beta -> GA). */
-export const SERVER_EVENT_RENAMES_BETA_TO_GA: Readonly<Record<string, string>> = {
-  'response.text.delta': 'response.output_text.delta',
-  'response.text.done': 'response.output_text.done',
-  'response.audio.delta': 'response.output_audio.delta',
-  'response.audio.done': 'response.output_audio.done',
-  'response.audio_transcript.delta': 'response.output_audio_transcript.delta',
-  'response.audio_transcript.done': 'response.output_audio_transcript.done',
-  'conversation.item.created': 'conversation.item.added',
-};
+/** Server event names that changed between the dialects (beta -> GA): from the event registry. */
+export { SERVER_EVENT_RENAMES_BETA_TO_GA };
 
 export const SERVER_EVENT_RENAMES_GA_TO_BETA: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(SERVER_EVENT_RENAMES_BETA_TO_GA).map(([b, g]) => [g, b]),

@@ -1,5 +1,6 @@
 // SessionSettings -> the GA `session.update` payload (beta is derived from it at the edge).
 import type { SessionSettings } from '../types.js';
+import { PCM_SAMPLE_RATE } from './constants.js';
 
 export const DEFAULT_INSTRUCTIONS =
   'You are a helpful voice assistant. Keep answers short and natural. A system message at the start of the conversation may summarise earlier turns: treat it as what was said before, do not greet again.';
@@ -18,12 +19,12 @@ export function buildSessionConfig(s: SessionSettings = {}): Record<string, unkn
     output_modalities: s.outputModalities ?? ['audio'],
     audio: {
       input: {
-        format: { type: 'audio/pcm', rate: 24000 },
+        format: { type: 'audio/pcm', rate: PCM_SAMPLE_RATE },
         transcription,
         turn_detection: turnDetection,
       },
       output: {
-        format: { type: 'audio/pcm', rate: 24000 },
+        format: { type: 'audio/pcm', rate: PCM_SAMPLE_RATE },
         voice: s.voice ?? 'marin',
       },
     },

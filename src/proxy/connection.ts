@@ -13,10 +13,11 @@ import type WebSocket from 'ws';
 import { createRealtimeAgent } from '../agent.js';
 import { peekString, peekType } from './peek.js';
 import { UpstreamLink } from './upstream.js';
-import { CONTINUATION_NOTE, summariserState } from '../../machines/session.machine.js';
+import { CONTINUATION_NOTE } from '../../machines/session.machine.js';
 import { isObject, parseFrame } from '../protocol/parse.js';
 import { AgentError, redact } from '../errors.js';
-import type { AgentOptions, RealtimeAgent, RealtimeTransportOptions, SummariserOptions } from '../types.js';
+import type { AgentOptions, RealtimeAgent, SummariserOptions } from '../types.js';
+import type { TransportOptions as RealtimeTransportOptions } from '../protocol/transport.js';
 
 type Ev = { type: string; event_id?: string; [key: string]: unknown };
 
@@ -462,7 +463,7 @@ export class ProxyConnection extends EventEmitter {
   private editing(): boolean {
     const s = summariserState(this.agent.actor);
     if (EDITING.has(s)) return true;
-    return s === 'awaitingQuiet' && !this.agent.actor.getSnapshot().context.responseActive;
+    return s === 'awaitingQuiet' && !this.agent.actor.getSnapshot().matches({ online: { live: { response: 'active' } } });
   }
 
   private hold(data: Buffer, binary: boolean): void {
@@ -578,4 +579,11 @@ function mergeInto(into: Record<string, unknown>, patch: Record<string, unknown>
     if (isObject(v) && isObject(into[k])) mergeInto(into[k] as Record<string, unknown>, v);
     else into[k] = isObject(v) ? structuredClone(v) : v;
   }
+}
+
+/** The summariser child's state (e.g. 'inserting'), read from the session actor's snapshot. */
+function summariserState(self: unknown): string {
+  const snap = (self as { getSnapshot(): { children: Record<string, { getSnapshot(): { value: unknown } } | undefined> } }).getSnapshot();
+  const v = snap.children.summariser?.getSnapshot().value;
+  return typeof v === 'string' ? v : JSON.stringify(v ?? 'none');
 }

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { connectionTarget, safeUrl } from '../../adapters/realtime-socket.js';
 import { AgentError, redact } from '../errors.js';
-import type { RealtimeTransport, RealtimeTransportOptions } from '../types.js';
+import type { RealtimeTransport, TransportOptions as RealtimeTransportOptions } from '../protocol/transport.js';
 
 type Ev = { type: string; event_id?: string; [key: string]: unknown };
 

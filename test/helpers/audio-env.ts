@@ -1,5 +1,5 @@
 // Real audio devices for tests on a headless machine: a private PulseAudio daemon with two null sinks
-// (../shared/audio/start-pulse.sh), espeak-ng speech, paplay into the microphone sink and parec from
+// (test/audio-kit/start-pulse.sh, carried in the repository), espeak-ng speech, paplay into the microphone sink and parec from
 // the speaker sink's monitor. Every check says why it would skip, so a machine without the Debian
 // packages skips with a reason instead of failing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** CI clones the repo with shared/ beside it. */
-export const SHARED_AUDIO = resolve(REPO, '..', 'shared', 'audio');
+/** The audio test kit (PulseAudio null sinks, speech generation), carried in the repository. */
+export const SHARED_AUDIO = resolve(REPO, 'test', 'audio-kit');
 
 export interface AudioEnv {
   env: NodeJS.ProcessEnv;
@@ -24,7 +24,7 @@ export function audioSkipReason(): string {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) missing.push(bin);
   }
   if (missing.length) return `missing programs: ${missing.join(', ')} (Debian: pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox)`;
-  if (!existsSync(join(SHARED_AUDIO, 'start-pulse.sh'))) return `no ${SHARED_AUDIO}/start-pulse.sh (shared/ must sit beside the repo)`;
+  if (!existsSync(join(SHARED_AUDIO, 'start-pulse.sh'))) return `no ${SHARED_AUDIO}/start-pulse.sh (the repository's audio kit is missing)`;
   if (!existsSync('/usr/lib/x86_64-linux-gnu/alsa-lib/libasound_module_pcm_pulse.so') && spawnSync('sh', ['-c', 'ls /usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so']).status !== 0) {
     return 'missing the ALSA pulse plugin (Debian: libasound2-plugins)';
   }

@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { AnyActorRef } from 'xstate';
 import { WebSocket, WebSocketServer } from 'ws';
-import { redactJson, sanitize, type InspectableAgent } from './frames.js';
+import { redactJson, sanitize, type InspectableAgent } from '../src/inspector/frames.js';
 
 export interface StatelyBridgeOptions {
   /** Relay port (127.0.0.1). 0 = free port; default 0 for the local relay, 8080 for relay: 'package'. */

@@ -1,0 +1,333 @@
+// The session's named implementations: actors, guards, delays and actions. The state tree that uses
+// them is assembled in ../session.machine.ts from the region configs in this folder.
+import { and, assign, emit, enqueueActions, fromCallback, not, or, sendTo, setup, stateIn } from 'xstate';
+import { huntFinished, markSummary, reduceMirror, settlePending, truncateHeard } from '../../src/conversation/mirror-reducer.js';
+import { buildSeed } from '../../src/conversation/seed.js';
+import { hysteresisStrategy } from '../../src/conversation/strategy.js';
+import { isObject } from '../../src/protocol/parse.js';
+import { routeOf, unhandled, type SessionEventType } from '../../src/protocol/event-registry.js';
+import { classifyClose, classifyServerError } from '../../src/protocol/server-errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from '../../src/protocol/constants.js';
+import { AgentError } from '../../src/errors.js';
+import type { SessionInfo } from '../../src/types.js';
+import { INTERRUPTED, summariserMachine } from '../summariser.machine.js';
+import { transcriptMachine } from '../transcript.machine.js';
+import { applyReduced, asEnqueue, backoffDelay, huntId, mirrorOf, NEVER, oneLine, rolloverDelay, str } from './effects.js';
+import { CONTINUATION_NOTE, type SessionContext, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand, type SummaryPhase } from './types.js';
+
+/** The fatal rule for a server `error` event, if it is one (the one table: src/protocol/server-errors.ts). */
+function fatalRule(event: SessionEvent) {
+  if (event.type !== 'SERVER.EVENT' || event.event.type !== 'error' || !isObject(event.event.error)) return null;
+  const rule = classifyServerError(str(event.event.error.code), str(event.event.error.message));
+  return rule.class === 'fatal' ? rule : null;
+}
+
+const PHASE: Record<string, SummaryPhase> = {
+  idle: 'idle', cooldown: 'cooldown', collecting: 'collecting', planning: 'summarising', summarising: 'summarising',
+  awaitingQuiet: 'writing', inserting: 'writing', pruning: 'writing',
+};
+
+const LIVE = '#session.online.live';
+const responseIdle = stateIn(`${LIVE}.response.idle`);
+const summaryCollecting = stateIn(`${LIVE}.summary.collecting`);
+/** enqueueActions' `check` with a stateIn guard (its generic type does not accept one built outside setup). */
+const inState = (check: unknown, guard: unknown) => (check as (g: unknown) => boolean)(guard);
+const summaryQuiet = or([stateIn(`${LIVE}.summary.idle`), stateIn(`${LIVE}.summary.cooldown`)]);
+
+export const sessionSetup = setup({
+  types: {
+    input: {} as SessionInput,
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    emitted: {} as SessionEmitted,
+  },
+  actors: {
+    /** The WebSocket: reports SOCKET.* / SERVER.EVENT, receives SEND / CLOSE. Provided by the agent. */
+    realtimeSocket: fromCallback<SocketCommand, { url: string }>(() => {
+      throw new Error('realtimeSocket not provided');
+    }),
+    transcript: transcriptMachine,
+    summariser: summariserMachine,
+  },
+  guards: {
+    isFatalServerError: ({ event }) => fatalRule(event) !== null,
+    closedFatal: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'fatal',
+    closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'expired',
+    canReconnect: ({ context }) => context.socketsOpened > 0 && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
+    canRetryFailure: ({ context, event }) =>
+      event.type === 'SOCKET.FAILED' &&
+      context.socketsOpened > 0 &&
+      context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0) &&
+      (event.error.code === 'unreachable' || event.error.code === 'connect_timeout'),
+    isConfigError: ({ context, event }) =>
+      event.type === 'SERVER.ERROR' && (event.eventId === context.configEventId || event.code === 'unknown_parameter' || event.code === 'missing_required_parameter'),
+    isSeedError: ({ context, event }) => event.type === 'SERVER.ERROR' && !!context.seed?.eventId && event.eventId === context.seed.eventId,
+    nothingToSeed: ({ context }) => context.seed === null,
+    notClosing: not(stateIn('#session.online.closing')),
+    responseActive: stateIn(`${LIVE}.response.active`),
+    /** Never create a response while one runs or the summary is inserted or old items deleted. */
+    responseBlocked: or([stateIn(`${LIVE}.response.active`), stateIn(`${LIVE}.summary.writing`)]),
+    /** A turn boundary: nothing in flight, nothing queued, no summary under way. */
+    atBoundary: and([responseIdle, stateIn(`${LIVE}.queue.empty`), summaryQuiet]),
+    noPendingTranscripts: ({ context }) => context.hunting.length === 0,
+    notBlocked: not('responseBlocked'),
+    /** Observer mode (realtime-proxy): the client owns the turns; the session sends no response.create. */
+    isObserver: ({ context }) => context.input.observer === true,
+    isClientPending: ({ event }) => event.type === 'CLIENT.RESPONSE' && event.pending,
+    isClientSettled: ({ event }) => event.type === 'CLIENT.RESPONSE' && !event.pending,
+    atBoundaryNoTranscripts: and(['atBoundary', 'noPendingTranscripts']),
+    isPhase: ({ event }, params: { phase: SummaryPhase }) => event.type === 'SUMMARY.PHASE' && event.phase === params.phase,
+    shouldSummarise: ({ context }) =>
+      (context.input.strategy ?? hysteresisStrategy).shouldSummarise({
+        turns: context.mirror,
+        window: context.window,
+        cachedTokens: context.cachedTokens,
+        policy: context.input.policy,
+        audioMs: (id) => context.audioMs[id],
+      }),
+  },
+  delays: {
+    connectTimeout: ({ context }) => context.input.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    reconnectDelay: ({ context }) => context.reconnectDelayMs,
+    connectionStable: ({ context }) => context.input.stableAfterMs ?? 10_000,
+    rolloverDue: ({ context }) => rolloverDelay(context),
+    transcriptWait: ({ context }) => Math.min(NEVER, context.input.policy.transcriptWaitMs),
+    responseTimeout: ({ context }) => context.input.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+    closeGrace: 1_000,
+  },
+  actions: {
+    // ---- server events: classified once, the mirror reduced, derived facts raised ------------------
+    route: enqueueActions(({ context, event, enqueue: raw, check }) => {
+      if (event.type !== 'SERVER.EVENT') return;
+      const enqueue = asEnqueue(raw);
+      const ev = event.event;
+      const route = routeOf(ev.type);
+      if (route === 'mirror') {
+        applyReduced(context, reduceMirror(mirrorOf(context), ev, context.input.clock?.now() ?? 0), enqueue, inState(check, summaryCollecting));
+        const item = isObject(ev.item) ? ev.item : {};
+        if ((ev.type === 'conversation.item.added' || ev.type === 'conversation.item.created') && context.seed && item.id === context.seed.id) {
+          enqueue.raise({ type: 'SEED.ACKED' });
+        }
+        return;
+      }
+      if (route !== 'session') return; // audio-plane and ignored events never need the session
+      const type = ev.type as SessionEventType;
+      switch (type) {
+        case 'session.created': {
+          const s = isObject(ev.session) ? ev.session : {};
+          const info: SessionInfo = {
+            id: str(s.id) || 'unknown',
+            model: str(s.model) || context.input.model,
+            expiresAt: typeof s.expires_at === 'number' ? s.expires_at : null,
+            url: context.input.url,
+            dialect: context.input.dialect,
+          };
+          enqueue.raise({ type: 'SESSION.CREATED', info });
+          return;
+        }
+        case 'session.updated':
+          enqueue.raise({ type: 'SESSION.UPDATED' });
+          return;
+        case 'error': {
+          const err = isObject(ev.error) ? ev.error : {};
+          const code = str(err.code);
+          if (code === 'conversation_already_has_active_response') enqueue.raise({ type: 'RESPONSE.BUSY' });
+          // Benign noise is dropped; session_expired is followed by close 1001, which rolls over.
+          else if (classifyServerError(code, str(err.message)).class !== 'benign' && code !== 'session_expired') {
+            enqueue.raise({ type: 'SERVER.ERROR', code, message: str(err.message), eventId: str(err.event_id) || null });
+          }
+          return;
+        }
+        default:
+          unhandled(type);
+      }
+    }),
+    reportServerError: emit(({ event }) => {
+      const e = event as Extract<SessionEvent, { type: 'SERVER.ERROR' }>;
+      return { type: 'error' as const, error: new AgentError('server_error', `server error${e.code ? ` ${e.code}` : ''}: ${oneLine(e.message)}`, false, e.code || null) };
+    }),
+    failFatalServerError: enqueueActions(({ event, enqueue }) => {
+      const f = fatalRule(event);
+      if (!f || event.type !== 'SERVER.EVENT' || !isObject(event.event.error)) return;
+      // rule.summary, when set, replaces the server's text (invalid_api_key's quotes part of the key).
+      const error = new AgentError(f.agentCode!, `${oneLine(f.summary ?? (str(event.event.error.message) || f.code))}: ${f.fix}`, true, f.code || null);
+      enqueue.assign({ error });
+      enqueue.emit({ type: 'error', error });
+    }),
+    failFatalClose: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'SOCKET.CLOSED') return;
+      const rule = classifyClose(event.code, event.reason);
+      if (rule.class !== 'fatal') return;
+      const error = new AgentError(rule.agentCode, oneLine(rule.message), true);
+      enqueue.assign({ error });
+      enqueue.emit({ type: 'error', error });
+    }),
+    /** Ends the session with this error (one line, fatal) and reports it. */
+    fail: enqueueActions(({ enqueue }, params: { error: AgentError }) => {
+      enqueue.assign({ error: params.error });
+      enqueue.emit({ type: 'error', error: params.error });
+    }),
+
+    // ---- connection lifecycle ----------------------------------------------------------------------
+    countOpened: assign({ socketsOpened: ({ context }) => context.socketsOpened + 1 }),
+    takeSession: assign({ session: ({ event }) => (event.type === 'SESSION.CREATED' ? event.info : null) }),
+    announceSession: emit(({ context }) => ({ type: 'session' as const, info: context.session! })),
+    sendConfig: enqueueActions(({ context, enqueue }) => {
+      // Deterministic ids: one configuration per connection generation.
+      const eventId = `rtc_cfg_${context.generation}`;
+      enqueue.assign({ configEventId: eventId });
+      const base = context.input.sessionConfig;
+      const session = context.generation === 0 ? base : { ...base, instructions: `${String(base.instructions ?? '')}\n\n${CONTINUATION_NOTE}`.trim() };
+      enqueue.sendTo('socket', { type: 'SEND', event: { type: 'session.update', event_id: eventId, session } });
+    }),
+    wentLive: assign({ timesLive: ({ context }) => context.timesLive + 1, reconnectReason: null }),
+    resetAttempts: assign({ reconnectAttempt: 0 }),
+    closeSocket: sendTo('socket', { type: 'CLOSE', code: 1000, reason: 'client closing' }),
+    noteDrop: assign(({ context }, params: { reason: 'drop' | 'rollover' | 'expired' }) => {
+      const attempt = params.reason === 'drop' ? context.reconnectAttempt + 1 : context.reconnectAttempt;
+      return {
+        reconnectReason: params.reason,
+        reconnectAttempt: attempt,
+        reconnectDelayMs: params.reason === 'drop' ? backoffDelay(context, attempt) : 0,
+        generation: context.generation + 1,
+        activeResponseId: null,
+      };
+    }),
+    announceReconnect: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendTo('summariser', { type: 'ABORT' });
+      enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
+      enqueue.emit({ type: 'reconnect', attempt: context.reconnectAttempt, delayMs: context.reconnectDelayMs, reason: context.reconnectReason ?? 'drop' });
+    }),
+    prepareSeed: enqueueActions(({ context, enqueue: raw }) => {
+      // Transcript hunts cannot continue on a new connection: what is pending is settled and
+      // journaled, never silently dropped. The next server conversation starts empty.
+      const enqueue = asEnqueue(raw);
+      const settled = settlePending(mirrorOf(context));
+      applyReduced(context, settled, enqueue, false);
+      const plan = buildSeed(settled.mirror.turns);
+      const seed = plan ? { id: `seed_${context.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
+      enqueue.assign({ mirror: [], hunting: [], early: {}, audioMs: {}, seed });
+    }),
+    sendSeed: enqueueActions(({ context, enqueue }) => {
+      if (!context.seed) return;
+      const eventId = `rtc_seed_${context.generation}`;
+      enqueue.assign({ seed: { ...context.seed, eventId } });
+      enqueue.sendTo('socket', {
+        type: 'SEND',
+        event: {
+          type: 'conversation.item.create',
+          event_id: eventId,
+          previous_item_id: 'root',
+          item: { id: context.seed.id, type: 'message', role: 'system', content: [{ type: 'input_text', text: context.seed.text }] },
+        },
+      });
+    }),
+    seeded: enqueueActions(({ context, enqueue }) => {
+      const seed = context.seed!;
+      enqueue.assign({ mirror: markSummary(mirrorOf(context), seed.id, seed.covers).turns as SessionContext['mirror'], seed: null });
+      enqueue.emit({ type: 'summary.inserted', id: seed.id, text: seed.text, replaces: seed.covers });
+      enqueue.emit({ type: 'seeded', id: seed.id, generation: context.generation });
+    }),
+    seedFailed: enqueueActions(({ event, enqueue }) => {
+      const msg = event.type === 'SERVER.ERROR' ? event.message : 'unknown error';
+      enqueue.emit({ type: 'error', error: new AgentError('server_error', `could not seed the new session (${oneLine(msg)}); the journal still holds the whole conversation`) });
+      enqueue.assign({ seed: null });
+    }),
+
+    // ---- the user's side ----------------------------------------------------------------------------
+    sendUserInput: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'USER.TEXT') {
+        enqueue.sendTo('socket', {
+          type: 'SEND',
+          event: { type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: event.text }] } },
+        });
+      } else if (event.type === 'USER.COMMIT') {
+        enqueue.sendTo('socket', { type: 'SEND', event: { type: 'input_audio_buffer.commit' } });
+      }
+    }),
+    createResponse: sendTo('socket', { type: 'SEND', event: { type: 'response.create' } }),
+    cancelResponse: sendTo('socket', { type: 'SEND', event: { type: 'response.cancel' } }),
+    truncate: enqueueActions(({ context, event, enqueue: raw }) => {
+      if (event.type !== 'INTERRUPT') return;
+      const enqueue = asEnqueue(raw);
+      const total = Math.max(event.audioMs, context.audioMs[event.itemId] ?? 0);
+      const played = Math.max(0, Math.min(Math.round(event.playedMs), Math.floor(total || event.playedMs)));
+      if (played < 1) {
+        // Nothing was heard: truncating to 0 ms is an error on the real service; drop the item instead.
+        enqueue.sendTo('socket', { type: 'SEND', event: { type: 'conversation.item.delete', item_id: event.itemId } });
+        return;
+      }
+      enqueue.sendTo('socket', { type: 'SEND', event: { type: 'conversation.item.truncate', item_id: event.itemId, content_index: 0, audio_end_ms: played } });
+      const r = truncateHeard(mirrorOf(context), event.itemId, played, total);
+      enqueue.assign({ mirror: r.mirror.turns as SessionContext['mirror'] });
+      enqueue.emit({ type: 'truncated', id: event.itemId, audioEndMs: played, text: r.text });
+      for (const e of r.effects) if (e.type === 'turn') enqueue.emit({ type: 'turn', turn: e.turn });
+    }),
+    recordAudioMs: assign({
+      audioMs: ({ context, event }) => (event.type === 'AUDIO.MS' ? { ...context.audioMs, [event.itemId]: event.ms } : context.audioMs),
+    }),
+
+    // ---- responses ----------------------------------------------------------------------------------
+    takeResponse: assign({ activeResponseId: ({ event }) => (event.type === 'RESPONSE.CREATED' ? event.responseId : null) }),
+    clearResponse: assign({ activeResponseId: null }),
+    tellSummariserActive: sendTo('summariser', (_, params: { active: boolean }) => ({ type: 'RESPONSE.ACTIVE' as const, active: params.active })),
+    warnResponseTimeout: emit(({ context }) => ({
+      type: 'error' as const,
+      error: new AgentError(
+        'server_error',
+        `no response.done for ${context.activeResponseId} after ${Math.round((context.input.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS) / 1000)} s: treating the response as ended; check the server`,
+      ),
+    })),
+
+    // ---- transcripts and the summariser -------------------------------------------------------------
+    transcriptDone: enqueueActions(({ context, event, enqueue, check }) => {
+      if (!('output' in event)) return;
+      const out = (event as { output: { itemId: string; text: string; source: 'event' | 'retrieve' | 'inaudible' } }).output;
+      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue), inState(check, summaryCollecting));
+    }),
+    spawnSummariser: enqueueActions(({ context, enqueue, self }) => {
+      enqueue.spawnChild('summariser', {
+        id: 'summariser',
+        input: { parentRef: self, policy: context.input.policy, firstNumber: context.input.firstSummaryNumber, strategy: context.input.strategy ?? hysteresisStrategy },
+      });
+    }),
+    startSummary: sendTo('summariser', ({ context }) => ({
+      type: 'SUMMARISE' as const,
+      turns: context.mirror,
+      window: context.window,
+      audioMs: context.audioMs,
+      responseActive: false,
+    })),
+    summariserReport: enqueueActions(({ context, event, enqueue }) => {
+      switch (event.type) {
+        case 'SUMMARISER.STATE':
+          enqueue.emit({ type: 'summariser', state: event.state });
+          enqueue.raise({ type: 'SUMMARY.PHASE', phase: PHASE[event.state] ?? 'idle' });
+          break;
+        case 'SUMMARISER.COLLECTING':
+          for (const id of event.pendingIds) if (context.hunting.includes(id)) enqueue.sendTo(huntId(id), { type: 'FETCH' });
+          break;
+        case 'SUMMARISER.INSERTED':
+          enqueue.assign({ mirror: markSummary(mirrorOf(context), event.id, event.replaces).turns as SessionContext['mirror'] });
+          enqueue.emit({ type: 'summary.inserted', id: event.id, text: event.text, replaces: event.replaces });
+          break;
+        case 'SUMMARISER.DONE':
+          enqueue.emit({
+            type: 'summary',
+            summary: { id: event.id, text: event.text, replacedIds: event.replaces, turns: event.replaces.length, windowBefore: event.windowBefore, windowAfterEstimate: event.windowAfterEstimate },
+          });
+          break;
+        case 'SUMMARISER.FAILED': {
+          const message =
+            event.message === INTERRUPTED
+              ? `summary ${event.stage === 'pruning' ? 'pruning' : 'while ' + event.stage} ${event.message}`
+              : `summary failed while ${event.stage}: ${event.message}; the conversation is unchanged${event.deleted.length ? ' apart from the acknowledged deletes' : ''}`;
+          enqueue.emit({ type: 'error', error: new AgentError('summariser_failed', message) });
+          break;
+        }
+        default:
+          break; // STARTED, SKIPPED: the phase reports carry what the session needs
+      }
+    }),
+  },
+});

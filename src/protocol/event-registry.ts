@@ -1,0 +1,99 @@
+// One registry of the server events the engine knows: for each GA type, where it goes and its beta
+// name when that differs. The socket adapter drops (and logs once) anything not listed here; the agent
+// hands `audio` events to the audio plane; the session machine gets `session` and `mirror` events;
+// `ignore` events are known and deliberately unused. Adding an event is one entry here plus one
+// handler in the place its route names (the switches over each route are exhaustive).
+
+/** audio: the audio plane (agent, never a machine); mirror: the conversation mirror reducer;
+ *  session: the session machine's own handling; ignore: known, deliberately unused. */
+export type Route = 'audio' | 'mirror' | 'session' | 'ignore';
+
+interface Entry {
+  readonly route: Route;
+  /** The beta dialect's name, when it differs from the GA name. */
+  readonly beta?: string;
+}
+
+export const SERVER_EVENTS = {
+  'session.created': { route: 'session' },
+  'session.updated': { route: 'session' },
+  error: { route: 'session' },
+
+  'conversation.item.added': { route: 'mirror', beta: 'conversation.item.created' },
+  // Beta proxies and older servers still send `created`; after translation it is also accepted as is.
+  'conversation.item.created': { route: 'mirror' },
+  'conversation.item.done': { route: 'mirror' },
+  'conversation.item.retrieved': { route: 'mirror' },
+  'conversation.item.deleted': { route: 'mirror' },
+  'conversation.item.truncated': { route: 'mirror' },
+  'conversation.item.input_audio_transcription.delta': { route: 'mirror' },
+  'conversation.item.input_audio_transcription.completed': { route: 'mirror' },
+  'conversation.item.input_audio_transcription.failed': { route: 'mirror' },
+  'response.created': { route: 'mirror' },
+  'response.done': { route: 'mirror' },
+  'response.output_audio_transcript.done': { route: 'mirror', beta: 'response.audio_transcript.done' },
+  'response.output_text.done': { route: 'mirror', beta: 'response.text.done' },
+
+  'response.output_audio.delta': { route: 'audio', beta: 'response.audio.delta' },
+  'response.output_audio.done': { route: 'audio', beta: 'response.audio.done' },
+  'response.output_audio_transcript.delta': { route: 'audio', beta: 'response.audio_transcript.delta' },
+  'response.output_text.delta': { route: 'audio', beta: 'response.text.delta' },
+  'input_audio_buffer.speech_started': { route: 'audio' },
+  'input_audio_buffer.speech_stopped': { route: 'audio' },
+
+  'conversation.created': { route: 'ignore' },
+  'conversation.item.input_audio_transcription.segment': { route: 'ignore' },
+  'input_audio_buffer.committed': { route: 'ignore' },
+  'input_audio_buffer.cleared': { route: 'ignore' },
+  'input_audio_buffer.timeout_triggered': { route: 'ignore' },
+  'input_audio_buffer.dtmf_event_received': { route: 'ignore' },
+  'response.output_item.added': { route: 'ignore' },
+  'response.output_item.done': { route: 'ignore' },
+  'response.content_part.added': { route: 'ignore' },
+  'response.content_part.done': { route: 'ignore' },
+  'response.function_call_arguments.delta': { route: 'ignore' },
+  'response.function_call_arguments.done': { route: 'ignore' },
+  'response.mcp_call_arguments.delta': { route: 'ignore' },
+  'response.mcp_call_arguments.done': { route: 'ignore' },
+  'response.mcp_call.in_progress': { route: 'ignore' },
+  'response.mcp_call.completed': { route: 'ignore' },
+  'response.mcp_call.failed': { route: 'ignore' },
+  'mcp_list_tools.in_progress': { route: 'ignore' },
+  'mcp_list_tools.completed': { route: 'ignore' },
+  'mcp_list_tools.failed': { route: 'ignore' },
+  'output_audio_buffer.started': { route: 'ignore' },
+  'output_audio_buffer.stopped': { route: 'ignore' },
+  'output_audio_buffer.cleared': { route: 'ignore' },
+  'rate_limits.updated': { route: 'ignore' },
+} as const satisfies Record<string, Entry>;
+
+export type ServerEventType = keyof typeof SERVER_EVENTS;
+type Registry = typeof SERVER_EVENTS;
+/** The GA event types with route R. */
+export type RoutedTo<R extends Route> = { [K in ServerEventType]: Registry[K]['route'] extends R ? K : never }[ServerEventType];
+export type MirrorEventType = RoutedTo<'mirror'>;
+export type SessionEventType = RoutedTo<'session'>;
+export type AudioPlaneEventType = RoutedTo<'audio'>;
+
+export function isKnownServerEvent(type: string): type is ServerEventType {
+  return Object.hasOwn(SERVER_EVENTS, type);
+}
+
+/** The route of a known event; undefined for an unknown one (logged once and ignored by the socket). */
+export function routeOf(type: string): Route | undefined {
+  return isKnownServerEvent(type) ? SERVER_EVENTS[type].route : undefined;
+}
+
+export function eventsRoutedTo<R extends Route>(route: R): RoutedTo<R>[] {
+  return (Object.keys(SERVER_EVENTS) as ServerEventType[]).filter((k) => SERVER_EVENTS[k].route === route) as RoutedTo<R>[];
+}
+
+/** Beta server event name -> GA name, for the renamed ones (derived from the registry). */
+export const SERVER_EVENT_RENAMES_BETA_TO_GA: Readonly<Record<string, string>> = Object.fromEntries(
+  (Object.entries(SERVER_EVENTS) as [string, Entry][]).filter(([, e]) => e.beta).map(([ga, e]) => [e.beta!, ga]),
+);
+
+/** For a `switch` over a route's types: a type the switch does not handle is a compile error. */
+export function unhandled(x: never): never {
+  throw new Error(`unhandled server event type ${String(x)}`);
+}

@@ -1,0 +1,82 @@
+// The live regions of the session statechart, driven through the real machine with a scripted socket:
+// response.create sequencing (queue), the response timer, summariseNow during a response.
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import { sessionMachine, type SessionEvent, type SocketCommand } from '../machines/session.machine.js';
+import type { WireEvent } from '../src/protocol/events.js';
+import { resolvePolicy } from '../src/conversation/policy.js';
+
+function live() {
+  const clock = new SimulatedClock();
+  const sent: WireEvent[] = [];
+  let report: (e: SessionEvent) => void = () => {};
+  const realtimeSocket = fromCallback<SocketCommand, { url: string }>(({ sendBack, receive }) => {
+    report = (e) => sendBack(e as never);
+    receive((c) => c.type === 'SEND' && sent.push(c.event));
+  });
+  const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket } }), {
+    clock,
+    input: { url: 'ws://sim.invalid', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {}, policy: resolvePolicy({}), responseTimeoutMs: 10_000 },
+  }).start();
+  const server = (event: WireEvent) => report({ type: 'SERVER.EVENT', event });
+  report({ type: 'SOCKET.OPEN' });
+  server({ type: 'session.created', session: { id: 's1' } });
+  server({ type: 'session.updated', session: {} });
+  expect(actor.getSnapshot().matches({ online: 'live' })).toBe(true);
+  const creates = () => sent.filter((e) => e.type === 'response.create').length;
+  const region = (name: string) => (actor.getSnapshot().value as { online: { live: Record<string, unknown> } }).online.live[name];
+  return { actor, clock, server, creates, region, sent };
+}
+
+describe('live regions', () => {
+  it('a turn during a response is queued and sent once at response.done', () => {
+    const s = live();
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    s.actor.send({ type: 'USER.TEXT', text: 'one' });
+    s.actor.send({ type: 'USER.TEXT', text: 'two' });
+    expect(s.creates()).toBe(0);
+    expect(s.region('queue')).toBe('queued');
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [] } });
+    expect(s.creates()).toBe(1);
+    expect(s.region('queue')).toBe('empty');
+  });
+
+  it('conversation_already_has_active_response: no create/error loop; one retry after the response ends', () => {
+    const s = live();
+    s.actor.send({ type: 'USER.TEXT', text: 'hello' });
+    expect(s.creates()).toBe(1);
+    s.server({ type: 'error', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: 'busy' } });
+    expect(s.region('queue')).toBe('busy');
+    expect(s.creates()).toBe(1);
+    s.server({ type: 'response.done', response: { id: 'r0', status: 'completed', output: [] } });
+    expect(s.creates()).toBe(2);
+  });
+
+  it('a response without response.done ends after responseTimeoutMs with a warning; the queued turn goes out', () => {
+    const s = live();
+    const errors: string[] = [];
+    s.actor.on('error', (e) => errors.push((e as unknown as { error: Error }).error.message));
+    s.server({ type: 'response.created', response: { id: 'r_stuck' } });
+    s.actor.send({ type: 'USER.TEXT', text: 'anyone there?' });
+    s.clock.increment(9_999);
+    expect(s.region('response')).toEqual({ active: 'streaming' });
+    s.clock.increment(2);
+    expect(s.region('response')).toBe('idle');
+    expect(errors.join()).toMatch(/no response\.done for r_stuck after 10 s/);
+    expect(s.creates()).toBe(1);
+  });
+
+  it('an interrupt during a response cancels it once (cancelling), and summariseNow waits for its end', () => {
+    const s = live();
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    s.actor.send({ type: 'SUMMARISE_NOW' });
+    expect(s.region('summary')).toBe('requested');
+    s.actor.send({ type: 'INTERRUPT', itemId: 'a1', playedMs: 0, audioMs: 0 });
+    s.actor.send({ type: 'INTERRUPT', itemId: 'a1', playedMs: 0, audioMs: 0 });
+    expect(s.sent.filter((e) => e.type === 'response.cancel')).toHaveLength(1);
+    expect(s.region('response')).toEqual({ active: 'cancelling' });
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'cancelled', output: [] } });
+    expect(s.region('response')).toBe('idle');
+    expect(s.region('summary')).not.toBe('requested');
+  });
+});

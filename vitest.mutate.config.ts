@@ -1,0 +1,35 @@
+// The tests Stryker runs against each mutant (npm run mutate), per target. The machines are built at
+// module load, so nearly all their mutants are "static" (Stryker cannot map them to single tests and
+// runs every test of the config): each target therefore gets only the tests that exercise it.
+import { defineConfig } from 'vitest/config';
+
+// The files each target mutates are in stryker.config.mjs.
+export const TARGETS: Record<string, { tests: string[] }> = {
+  transcript: {
+    tests: ['test/machines.load.test.ts', 'test/transcript.model.test.ts', 'test/seed-defects.test.ts'],
+  },
+  summariser: {
+    tests: ['test/machines.load.test.ts', 'test/summariser.model.test.ts', 'test/seed-defects.test.ts', 'test/summariser.*.test.ts'],
+  },
+  conversation: {
+    tests: [
+      'test/policy.test.ts', 'test/strategy.test.ts', 'test/items.test.ts', 'test/mirror*.test.ts', 'test/journal.test.ts',
+      'test/costs.test.ts', 'test/summary-prompt.test.ts', 'test/seed-defects.test.ts', 'test/summariser.model.test.ts',
+      'test/summariser.*.test.ts', 'test/conversation.*.test.ts',
+    ],
+  },
+  // Slow (the session model replays ~500 paths per mutant): run on its own with `npm run mutate -- session`.
+  session: {
+    tests: ['test/machines.load.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts'],
+  },
+};
+
+const target = TARGETS[process.env.MUTATE_TARGET ?? 'transcript'];
+
+export default defineConfig({
+  test: {
+    include: target.tests,
+    exclude: ['**/node_modules/**', 'test/*.e2e.test.ts', 'test/*.soak.test.ts', 'test/*.browser.test.ts'],
+    testTimeout: 60_000,
+  },
+});
