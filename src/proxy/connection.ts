@@ -159,6 +159,9 @@ export class ProxyConnection extends EventEmitter {
     ws.on('error', (e) => this.log(`[${this.id}] client socket: ${redact(e.message, this.secrets)}`));
     for (const f of this.early) this.toClient(f.data, f.binary);
     this.early = [];
+    // The upstream ended before the upgrade completed (e.g. 101 + error + close 3000 for a bad key):
+    // the client still gets the error frames, then the same close.
+    if (this.ended) ws.close(this.endedWith.code, truncateReason(this.endedWith.reason));
     this.cfg.onEvent?.({ type: 'opened', conn: this.id, model: this.cfg.agent.connection?.model ?? null });
   }
 
@@ -533,6 +536,8 @@ export class ProxyConnection extends EventEmitter {
 
   // ---- ending ----------------------------------------------------------------------------------
 
+  private endedWith = { code: 1000, reason: '' };
+
   private engineEnded(): void {
     if (this.ended) return;
     // The engine gave up (fatal upstream error, reconnects exhausted): the client learns why.
@@ -546,6 +551,7 @@ export class ProxyConnection extends EventEmitter {
   async close(why: string, code = 1000, reason = ''): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.endedWith = { code, reason };
     if (this.holdTimer) clearInterval(this.holdTimer);
     const costUsd = this.agent.actor.getSnapshot().context.costUsd as number;
     if (this.client && this.client.readyState === 1) this.client.close(code, truncateReason(reason));
