@@ -11,6 +11,7 @@
 //         queue:    empty | queued | busy | clientPending   (clientPending: observer mode, realtime-proxy)
 //         summary:  idle | requested | collecting | summarising | writing | cooldown
 //         rollover: notDue | waitingForBoundary | waitingForQuiet
+//         tools:    idle | running | answering
 //     reconnecting -> online          (after a drop, an expiry or a rollover: seeded from the mirror)
 //     closed | failed                 (final; failed carries a one-line AgentError)
 //
@@ -19,7 +20,8 @@
 //
 // States: online connecting awaitingSession configuring seeding live response idle active
 //   streaming cancelling queue empty queued busy clientPending summary requested collecting summarising writing cooldown
-//   rollover notDue waitingForBoundary waitingForQuiet rollingOver closing reconnecting closed failed
+//   rollover notDue waitingForBoundary waitingForQuiet tools running answering rollingOver closing reconnecting
+//   closed failed
 import { AgentError } from '../src/errors.js';
 import { live } from './session/live.js';
 import { sessionSetup } from './session/setup.js';
@@ -52,14 +54,16 @@ export const sessionMachine = sessionSetup.createMachine({
     reconnectAttempt: 0,
     reconnectReason: null,
     reconnectDelayMs: 0,
+    toolBatches: [],
   }),
-  entry: 'spawnSummariser',
+  entry: ['spawnSummariser', 'spawnTools'],
   initial: 'online',
   // Children report in every state (a summary aborted by a reconnect reports while reconnecting).
   on: {
     'AUDIO.MS': { actions: 'recordAudioMs' },
     'xstate.done.actor.transcript.*': { actions: 'transcriptDone' },
     'SUMMARISER.*': { actions: 'summariserReport' },
+    'TOOLS.*': { actions: 'reportTools' },
   },
   states: {
     online: {
@@ -101,7 +105,7 @@ export const sessionMachine = sessionSetup.createMachine({
             },
           },
         ],
-        STOP: '.closing',
+        STOP: { target: '.closing', actions: 'abortTools' },
       },
       states: {
         connecting: {

@@ -10,6 +10,10 @@ import { createProtocolOperations } from '../adapters/realtime-operations.js';
 import { sessionMachine, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
+import { toolsMachine } from '../machines/tools.machine.js';
+import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
+import { createToolRegistry, type ToolRegistry } from './tools/registry.js';
+import type { ToolCallEvent } from './tools/types.js';
 import { resolvePolicy } from './conversation/policy.js';
 import { resolveStrategy } from './conversation/strategy.js';
 import { buildSummaryMessages } from './conversation/summary-prompt.js';
@@ -40,6 +44,12 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     policy = resolvePolicy(options.policy);
   } catch (e) {
     throw new AgentError('bad_input', `invalid policy: ${(e as Error).message}`, true);
+  }
+  if (options.toolTimeoutMs !== undefined && !(options.toolTimeoutMs > 0)) throw new AgentError('bad_input', 'toolTimeoutMs must be a positive number of milliseconds', true);
+  const tools: ToolRegistry | null = options.tools !== undefined ? createToolRegistry(options.tools, options.toolTimeoutMs) : null;
+  const choice = options.toolChoice;
+  if (choice !== undefined && !(['auto', 'none', 'required'] as unknown[]).includes(choice) && !(typeof choice === 'object' && choice?.type === 'function' && tools?.names.includes(choice.name))) {
+    throw new AgentError('bad_input', `toolChoice must be "auto", "none", "required" or { type: "function", name } naming one of the tools (${tools?.names.join(', ') || 'none given'})`, true);
   }
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
@@ -125,11 +135,18 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const insertSummary = fromPromise<void, { id: string; text: string; role: 'system' | 'user' | 'assistant' }>(({ input }) => ops.insertAtRoot(input));
   const deleteItems = fromPromise<DeleteOutput, { ids: string[] }>(({ input }) => ops.deleteItems(input.ids));
 
+  // Tools: validation and execution are I/O seen from the machines (user code, clocks, signals).
+  const validateArguments = fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => tools!.validate(input.name, input.arguments));
+  const executeTool = fromPromise<string, { name: string; callId: string; args: unknown }>(({ input, signal }) =>
+    tools!.execute(input.name, input.args, { signal, callId: input.callId, agent }),
+  );
+
   const machine = sessionMachine.provide({
     actors: {
       realtimeSocket,
       transcript: transcriptMachine.provide({ actors: { retrieveItem } }),
       summariser: summariserMachine.provide({ actors: { summarise, insertSummary, deleteItems } }),
+      tools: toolsMachine.provide({ actors: { toolCall: toolCallMachine.provide({ actors: { validateArguments, executeTool } }) } }),
     },
   });
 
@@ -140,7 +157,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       url: conn.url,
       dialect: conn.dialect,
       model: conn.model,
-      sessionConfig: buildSessionConfig(options.session),
+      sessionConfig: buildSessionConfig(options.session, tools ? { declarations: tools.declarations, toolChoice: options.toolChoice } : undefined),
+      tools: tools ? { timeouts: tools.timeouts, defaultTimeoutMs: tools.defaultTimeoutMs } : undefined,
       policy,
       strategy: resolveStrategy(policy.strategy),
       connectTimeoutMs: options.connection?.connectTimeoutMs,
@@ -166,6 +184,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     (e) => fire('error', e),
   );
   let summariserNow = 'idle';
+  const toolStarted = new Map<string, number>();
   actor.on('*', (e: SessionEmitted) => {
     relay.relay(e);
     switch (e.type) {
@@ -184,6 +203,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       case 'summary':
         fire('summary', e.summary);
         break;
+      case 'summary.skipped':
+        fire('summary.skipped', { reason: e.reason });
+        break;
       case 'deleted':
         plane.forget(e.id);
         break;
@@ -198,6 +220,18 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         plane.clear(); // the previous session's items are gone
         fire('seeded', { id: e.id, generation: e.generation });
         break;
+      case 'tool.call':
+        toolStarted.set(e.callId, Date.now());
+        fire('tool.call', { callId: e.callId, name: e.name, arguments: e.arguments, responseId: e.responseId });
+        break;
+      case 'tool.result': {
+        const started = toolStarted.get(e.result.callId);
+        toolStarted.delete(e.result.callId);
+        const call: ToolCallEvent = { ...e.result, durationMs: started === undefined ? 0 : Date.now() - started, responseId: e.responseId };
+        relay.tool(call);
+        fire('tool.result', call);
+        break;
+      }
       case 'response':
         if (e.phase === 'created') fire('response.created', { responseId: e.responseId });
         else fire('response.done', { responseId: e.responseId, status: e.status ?? 'completed' });
@@ -302,8 +336,8 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       if (live && held.size === 0) actor.send({ type: 'USER.COMMIT' });
       else hold({ kind: 'commit' });
     },
-    interrupt({ itemId, playedMs }) {
-      actor.send({ type: 'INTERRUPT', itemId, playedMs, audioMs: plane.outputMs(itemId) });
+    interrupt({ itemId, playedMs } = { itemId: '', playedMs: 0 }) {
+      actor.send({ type: 'INTERRUPT', itemId, playedMs, audioMs: itemId ? plane.outputMs(itemId) : 0 });
     },
     send(event) {
       if (!transport?.isOpen) throw new AgentError('socket_closed', `cannot send ${event.type}: the session is not connected (call start() first)`);
@@ -320,7 +354,11 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       const isIdle = () => {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
-        const busy = s.matches({ online: { live: { response: 'active' } } }) || (s.matches({ online: 'live' }) && !s.matches({ online: { live: { queue: 'empty' } } }));
+        const busy =
+          s.matches({ online: { live: { response: 'active' } } }) ||
+          (s.matches({ online: 'live' }) && !s.matches({ online: { live: { queue: 'empty' } } })) ||
+          s.matches({ online: { live: { tools: 'running' } } }) ||
+          s.matches({ online: { live: { tools: 'answering' } } });
         return !busy && (summariserNow === 'idle' || summariserNow === 'cooldown');
       };
       if (isIdle()) return Promise.resolve();

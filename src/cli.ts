@@ -15,6 +15,7 @@ import { NOTEBOOK_REPLIES, runDemo } from './cli/demo.js';
 import { historyText } from './cli/format.js';
 import { chooseIo, describe, type IoChoice } from './cli/io.js';
 import { JsonOutput } from './cli/json-output.js';
+import { loadTools } from './cli/tools.js';
 import { runTextInput, type PromptLine } from './cli/text-input.js';
 import { TerminalView } from './cli/view.js';
 import { sendWavTurn, startMic, startOutput, type OutputPlane } from './cli/voice.js';
@@ -107,6 +108,8 @@ class Run {
     });
     if (o.json) this.json = new JsonOutput(process.stdout, this.redact);
 
+    // A bad --tools file is a usage error before anything starts.
+    const tools = o.tools !== undefined ? await loadTools(o.tools) : undefined;
     const io: IoChoice = o.demo
       ? { input: { kind: 'text' }, output: { kind: 'text' }, halfDuplex: false, note: 'scripted demo of the seed notebook: audio turns with transcript hints, preset seed-demo, summaries in French' }
       : await chooseIo(o);
@@ -137,6 +140,7 @@ class Run {
         ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : o.demo ? { summaryLanguage: 'French' } : {}),
       },
       summariser: this.backend.summariser,
+      ...(tools ? { tools } : {}),
       journal,
       ...(o.record ? { record: o.record } : {}),
       reconnect: o.reconnectAttempts === 0 ? false : { maxAttempts: o.reconnectAttempts },
@@ -148,6 +152,7 @@ class Run {
       `${NAME} ${version()} · ${this.backend.banner}`,
       `${io.note}`,
       journal ? `journal: ${journal}` : 'journal: off',
+      ...(tools ? [`tools: ${tools.map((t) => t.name).join(', ')}`] : []),
     ];
     for (const l of banner) this.info(l);
 

@@ -19,3 +19,6 @@ export { sessionMachine } from '../machines/session.machine.js';
 export { transcriptMachine } from '../machines/transcript.machine.js';
 export { summariserMachine } from '../machines/summariser.machine.js';
 export { startInspector, startTrace, readTrace, startStatelyBridge, type LiveInspector, type InspectorOptions } from '../adapters/inspector.js';
+export { createToolRegistry, DEFAULT_TOOL_TIMEOUT_MS, type Tool, type ToolChoice, type ToolContext, type ToolCallEvent, type ToolRegistry } from './tools/index.js';
+export { toolCallMachine } from '../machines/tool-call.machine.js';
+export { toolsMachine } from '../machines/tools.machine.js';

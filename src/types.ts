@@ -127,6 +127,15 @@ export interface AgentOptions {
   /** JSONL journal path; false disables it. */
   journal?: string | false;
   /**
+   * Functions the model may call: `{ name, description, parameters (JSON Schema or zod), execute, timeoutMs? }`.
+   * Calls from one response run in parallel; their outputs go back with one response.create.
+   */
+  tools?: import('./tools/types.js').Tool[];
+  /** tool_choice in session.update (default "auto"). */
+  toolChoice?: import('./tools/types.js').ToolChoice;
+  /** Default per-call timeout for tools without their own timeoutMs (default 30 s). */
+  toolTimeoutMs?: number;
+  /**
    * Record every WebSocket frame (both ways, monotonic ms timestamps, audio as byte counts, key
    * redacted, mode 0600) to this JSONL file; `realtime-emulator --replay FILE` checks it later.
    */
@@ -206,6 +215,10 @@ export interface AgentEvents {
   reconnect: { attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' };
   /** The new session was seeded with the summary and recent turns. */
   seeded: { id: string; generation: number };
+  /** The model called a tool: its arguments are being validated and the tool run. */
+  'tool.call': { callId: string; name: string; arguments: string; responseId: string };
+  /** A tool call settled (done, failed, timedOut or cancelled), with what the model was told. */
+  'tool.result': import('./tools/types.js').ToolCallEvent;
 }
 
 export type AgentEventName = keyof AgentEvents;
@@ -219,8 +232,11 @@ export interface RealtimeAgent {
   appendAudio(pcm: Buffer): void;
   /** Commit the input buffer and ask for a response (manual turn detection). */
   commitAudio(): void;
-  /** Barge-in: cancel the response in flight and truncate the playing item to what was heard. */
-  interrupt(heard: { itemId: string; playedMs: number }): void;
+  /**
+   * Barge-in: cancel the response in flight, truncate the playing item to what was heard, and abort
+   * running tool calls (their signal fires; the model gets "cancelled"). No argument: nothing is playing.
+   */
+  interrupt(heard?: { itemId: string; playedMs: number }): void;
   /** Advanced: send a raw client event (GA shape), e.g. function_call_output items for tools. */
   send(event: { type: string; [key: string]: unknown }): void;
   /** Summarise now, whatever the window (still never while a response is in flight). */

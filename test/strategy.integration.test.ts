@@ -42,6 +42,20 @@ describe('policy.strategy (issue 10)', () => {
     expect(serverIds(r)).toEqual(mirrorIds(r));
   });
 
+  it('summariseNow() early (one exchange, keep 2) is skipped with a reason the user sees; nothing is deleted', async () => {
+    const r = (current = await rig({ replyWords: 5 }, { policy: { triggerTokens: 100_000, targetTokens: 0, keepLastTurns: 2 } }));
+    await r.agent.start();
+    await say(r, 'hello there');
+    await r.agent.idle();
+    const before = serverIds(r);
+    const skippedP = next(r, 'summary.skipped'); // the skip can be decided synchronously: listen first
+    r.agent.summariseNow();
+    const skipped = await skippedP;
+    await r.agent.idle();
+    expect(skipped.reason).toMatch(/\S/);
+    expect(serverIds(r)).toEqual(before);
+  });
+
   it('an unknown strategy name is a clear one-line error at creation', async () => {
     await expect(rig({}, { policy: { strategy: 'greedy' as never } })).rejects.toThrow('policy strategy must be hysteresis or cache-aware (got greedy)');
   });

@@ -56,7 +56,7 @@ describe('transcriptOf', () => {
       { id: 'fo', kind: 'function_call_output', role: null, text: '{"temp":3}', textState: 'final', audio: false, callId: 'c', at: 0 },
       { id: 'fc2', kind: 'function_call', role: null, text: null, textState: 'final', audio: false, at: 0 },
     ]);
-    expect(out).toBe('assistant called weather: weather({"city":"Oslo"})\nfunction result: {"temp":3}\nassistant called a function: ');
+    expect(out).toBe('assistant called the tool weather({"city":"Oslo"})\nthe tool weather returned: {"temp":3}\nassistant called the tool function()');
   });
 
   it('writes [inaudible] for turns without a transcript instead of dropping them', () => {

@@ -6,7 +6,8 @@
 //   queue:    empty | queued | busy | clientPending       a response.create waiting for a boundary
 //   summary:  idle | requested | collecting | summarising | writing | cooldown   (the summariser's phases)
 //   rollover: notDue | waitingForBoundary | waitingForQuiet   before expires_at, at a turn boundary
-import { not } from 'xstate';
+//   tools:    idle | running | answering                  the model's function calls, then one response.create
+import { and, not, or } from 'xstate';
 import { sessionSetup } from './setup.js';
 
 const response = sessionSetup.createStateConfig({
@@ -54,6 +55,11 @@ const queue = sessionSetup.createStateConfig({
         // Observer: the rejected response.create was the client's; it is not ours to retry.
         'RESPONSE.BUSY': { guard: not('isObserver'), target: 'busy' },
         'CLIENT.RESPONSE': { guard: 'isClientPending', target: 'clientPending' },
+        'TOOLS.ANSWERED': [
+          { guard: 'isObserver' }, // never in observer mode (no tools); never a response.create of ours
+          { guard: 'responseBlocked', target: 'queued' },
+          { actions: 'createResponse' },
+        ],
       },
     },
     // Observer mode: a client's response.create the server has not started yet holds a rollover back
@@ -105,12 +111,16 @@ const summary = sessionSetup.createStateConfig({
   states: {
     idle: {
       on: {
-        SUMMARISE_NOW: [{ guard: 'responseActive', target: 'requested' }, { actions: 'startSummary' }],
-        'RESPONSE.DONE': { guard: 'shouldSummarise', actions: 'startSummary' },
+        SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { actions: 'startSummary' }],
+        'RESPONSE.DONE': [
+          // Never fold a call before its output is in: summarise at the tools' follow-up response.
+          { guard: and(['shouldSummarise', 'toolsPending']), target: 'requested' },
+          { guard: 'shouldSummarise', actions: 'startSummary' },
+        ],
       },
     },
-    // summariseNow() while a response was in flight: it starts at that response's end.
-    requested: { on: { 'RESPONSE.DONE': { target: 'idle', actions: 'startSummary' } } },
+    // summariseNow() while a response was in flight (or tools ran): it starts at a later response's end.
+    requested: { on: { 'RESPONSE.DONE': [{ guard: 'toolsPending' }, { target: 'idle', actions: 'startSummary' }] } },
     collecting: {},
     summarising: {},
     // awaitingQuiet, inserting, pruning: no response.create goes out meanwhile.
@@ -134,10 +144,31 @@ const rollover = sessionSetup.createStateConfig({
   },
 });
 
+// Calls from one response run in the `tools` child; when all have settled their outputs go in and
+// TOOLS.ANSWERED asks the queue for one response.create; `answering` lasts until it starts.
+const tools = sessionSetup.createStateConfig({
+  initial: 'idle',
+  on: { 'TOOLS.CALLED': { target: '.running', actions: 'runTools' } },
+  states: {
+    idle: { on: { 'TOOLS.ANSWERED': 'answering' } },
+    running: {
+      always: { guard: 'toolsSettled', target: 'idle' },
+      on: {
+        'TOOLS.SETTLED': { actions: 'answerTools' },
+        INTERRUPT: { actions: 'abortTools' },
+      },
+    },
+    answering: {
+      on: { 'RESPONSE.CREATED': 'idle' },
+      after: { responseTimeout: 'idle' },
+    },
+  },
+});
+
 export const live = sessionSetup.createStateConfig({
   type: 'parallel',
   entry: 'wentLive',
   // Only a connection that stays up resets the attempts: a flapping one runs out of them.
   after: { connectionStable: { actions: 'resetAttempts' } },
-  states: { response, queue, summary, rollover },
+  states: { response, queue, summary, rollover, tools },
 });

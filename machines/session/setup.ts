@@ -12,6 +12,8 @@ import { AgentError } from '../../src/errors.js';
 import type { SessionInfo } from '../../src/types.js';
 import { INTERRUPTED, summariserMachine } from '../summariser.machine.js';
 import { transcriptMachine } from '../transcript.machine.js';
+import { toolsMachine } from '../tools.machine.js';
+import { abortTools, answerTools, functionCalls, reportTools, runTools } from './tools.js';
 import { applyReduced, asEnqueue, backoffDelay, huntId, mirrorOf, NEVER, oneLine, rolloverDelay, str } from './effects.js';
 import { CONTINUATION_NOTE, type SessionContext, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand, type SummaryPhase } from './types.js';
 
@@ -48,6 +50,7 @@ export const sessionSetup = setup({
     }),
     transcript: transcriptMachine,
     summariser: summariserMachine,
+    tools: toolsMachine,
   },
   guards: {
     isFatalServerError: ({ event }) => fatalRule(event) !== null,
@@ -68,7 +71,10 @@ export const sessionSetup = setup({
     /** Never create a response while one runs or the summary is inserted or old items deleted. */
     responseBlocked: or([stateIn(`${LIVE}.response.active`), stateIn(`${LIVE}.summary.writing`)]),
     /** A turn boundary: nothing in flight, nothing queued, no summary under way. */
-    atBoundary: and([responseIdle, stateIn(`${LIVE}.queue.empty`), summaryQuiet]),
+    atBoundary: and([responseIdle, stateIn(`${LIVE}.queue.empty`), summaryQuiet, stateIn(`${LIVE}.tools.idle`)]),
+    /** Tool calls are running: a summary waits for their follow-up response (a call is never folded alone). */
+    toolsPending: ({ context }) => context.toolBatches.length > 0,
+    toolsSettled: ({ context }) => context.toolBatches.length === 0,
     noPendingTranscripts: ({ context }) => context.hunting.length === 0,
     notBlocked: not('responseBlocked'),
     /** Observer mode (realtime-proxy): the client owns the turns; the session sends no response.create. */
@@ -103,7 +109,14 @@ export const sessionSetup = setup({
       const ev = event.event;
       const route = routeOf(ev.type);
       if (route === 'mirror') {
-        applyReduced(context, reduceMirror(mirrorOf(context), ev, context.input.clock?.now() ?? 0), enqueue, inState(check, summaryCollecting));
+        const reduced = reduceMirror(mirrorOf(context), ev, context.input.clock?.now() ?? 0);
+        // Function calls of an in-band response.done: raised before its RESPONSE.DONE, so the summary
+        // region already knows tools are running when it decides.
+        if (ev.type === 'response.done' && context.input.tools && reduced.effects.some((e) => e.type === 'response.done')) {
+          const calls = functionCalls(ev.response);
+          if (calls.length > 0) enqueue.raise({ type: 'TOOLS.CALLED', responseId: str(isObject(ev.response) ? ev.response.id : ''), calls });
+        }
+        applyReduced(context, reduced, enqueue, inState(check, summaryCollecting));
         const item = isObject(ev.item) ? ev.item : {};
         if ((ev.type === 'conversation.item.added' || ev.type === 'conversation.item.created') && context.seed && item.id === context.seed.id) {
           enqueue.raise({ type: 'SEED.ACKED' });
@@ -195,6 +208,8 @@ export const sessionSetup = setup({
     }),
     announceReconnect: enqueueActions(({ context, enqueue }) => {
       enqueue.sendTo('summariser', { type: 'ABORT' });
+      // The calls' items stay in the old session: their outputs could not be answered in the new one.
+      abortTools(context, asEnqueue(enqueue));
       enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
       enqueue.emit({ type: 'reconnect', attempt: context.reconnectAttempt, delayMs: context.reconnectDelayMs, reason: context.reconnectReason ?? 'drop' });
     }),
@@ -248,7 +263,8 @@ export const sessionSetup = setup({
     createResponse: sendTo('socket', { type: 'SEND', event: { type: 'response.create' } }),
     cancelResponse: sendTo('socket', { type: 'SEND', event: { type: 'response.cancel' } }),
     truncate: enqueueActions(({ context, event, enqueue: raw }) => {
-      if (event.type !== 'INTERRUPT') return;
+      // No item playing (agent.interrupt() while tools run): cancelling is all there is to do.
+      if (event.type !== 'INTERRUPT' || !event.itemId) return;
       const enqueue = asEnqueue(raw);
       const total = Math.max(event.audioMs, context.audioMs[event.itemId] ?? 0);
       const played = Math.max(0, Math.min(Math.round(event.playedMs), Math.floor(total || event.playedMs)));
@@ -291,6 +307,15 @@ export const sessionSetup = setup({
         input: { parentRef: self, policy: context.input.policy, firstNumber: context.input.firstSummaryNumber, strategy: context.input.strategy ?? hysteresisStrategy },
       });
     }),
+    // ---- tools (machines/session/tools.ts) ------------------------------------------------------------
+    spawnTools: enqueueActions(({ context, enqueue, self }) => {
+      if (context.input.tools) enqueue.spawnChild('tools', { id: 'tools', input: { parentRef: self, ...context.input.tools } });
+    }),
+    runTools: enqueueActions(({ context, event, enqueue }) => runTools(context, event, asEnqueue(enqueue))),
+    abortTools: enqueueActions(({ context, enqueue }) => abortTools(context, asEnqueue(enqueue))),
+    reportTools: enqueueActions(({ context, event, enqueue }) => reportTools(context, event, asEnqueue(enqueue))),
+    answerTools: enqueueActions(({ context, event, enqueue }) => answerTools(context, event, asEnqueue(enqueue))),
+
     startSummary: sendTo('summariser', ({ context }) => ({
       type: 'SUMMARISE' as const,
       turns: context.mirror,
@@ -325,8 +350,11 @@ export const sessionSetup = setup({
           enqueue.emit({ type: 'error', error: new AgentError('summariser_failed', message) });
           break;
         }
+        case 'SUMMARISER.SKIPPED':
+          enqueue.emit({ type: 'summary.skipped', reason: event.reason });
+          break;
         default:
-          break; // STARTED, SKIPPED: the phase reports carry what the session needs
+          break; // STARTED: the phase reports carry what the session needs
       }
     }),
   },

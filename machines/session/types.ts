@@ -8,6 +8,8 @@ import type { EarlyTranscript } from '../../src/conversation/mirror-reducer.js';
 import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../../src/types.js';
 import type { SummariserReport } from '../summariser.machine.js';
 import type { TranscriptOutput } from '../transcript.machine.js';
+import type { ToolCallRequest, ToolsReport } from '../tools.machine.js';
+import type { ToolCallOutput } from '../tool-call.machine.js';
 
 /** Commands the session sends to the socket actor. */
 export type SocketCommand = { type: 'SEND'; event: WireEvent } | { type: 'CLOSE'; code?: number; reason?: string };
@@ -38,13 +40,18 @@ export type DerivedEvent =
   /** conversation_already_has_active_response: our response.create must wait. */
   | { type: 'RESPONSE.BUSY' }
   /** The summariser entered a state (from its SUMMARISER.STATE report). */
-  | { type: 'SUMMARY.PHASE'; phase: SummaryPhase };
+  | { type: 'SUMMARY.PHASE'; phase: SummaryPhase }
+  /** An in-band response.done whose output holds function calls (raised before its RESPONSE.DONE). */
+  | { type: 'TOOLS.CALLED'; responseId: string; calls: ToolCallRequest[] }
+  /** The calls' outputs went in: one response.create is due (the queue region sends it). */
+  | { type: 'TOOLS.ANSWERED'; responseId: string };
 
 export type SummaryPhase = 'idle' | 'collecting' | 'summarising' | 'writing' | 'cooldown';
 
 export type SessionEvent =
   | SocketReport
   | SummariserReport
+  | ToolsReport
   | TranscriptDoneEvent
   | DerivedEvent
   | { type: 'USER.TEXT'; text: string }
@@ -87,6 +94,8 @@ export interface SessionInput {
   random?: () => number;
   /** Observer mode (realtime-proxy): never originate a response.create; the client owns the turns. */
   observer?: boolean;
+  /** Tools the agent runs (declared in sessionConfig): the `tools` child answers the model's calls. */
+  tools?: { timeouts: Record<string, number>; defaultTimeoutMs: number };
 }
 
 /** What a new session is seeded with after a reconnect or rollover. */
@@ -131,6 +140,8 @@ export interface SessionContext {
   reconnectAttempt: number;
   reconnectReason: 'drop' | 'rollover' | 'expired' | null;
   reconnectDelayMs: number;
+  /** Responses whose tool calls are still running (their outputs + one response.create follow). */
+  toolBatches: string[];
 }
 
 export type SessionEmitted =
@@ -140,6 +151,8 @@ export type SessionEmitted =
   | { type: 'window'; window: WindowEvent }
   | { type: 'summary'; summary: SummaryEvent }
   | { type: 'summary.inserted'; id: string; text: string; replaces: string[] }
+  /** The summariser decided not to summarise (nothing to fold, or the summary would not shrink the window). */
+  | { type: 'summary.skipped'; reason: string }
   | { type: 'deleted'; id: string }
   | { type: 'truncated'; id: string; audioEndMs: number; text: string | null }
   | { type: 'error'; error: AgentError }
@@ -147,4 +160,6 @@ export type SessionEmitted =
   | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
   | { type: 'seeded'; id: string; generation: number }
   /** The summariser entered a state (for the agent's `state` event and `idle()`). */
-  | { type: 'summariser'; state: string };
+  | { type: 'summariser'; state: string }
+  | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
+  | { type: 'tool.result'; responseId: string; result: ToolCallOutput };

@@ -6,6 +6,7 @@ import { AgentError, redact } from '../errors.js';
 import type { SessionEmitted } from '../../machines/session.machine.js';
 import type { JournalEntry } from '../conversation/journal.js';
 import type { Turn } from '../types.js';
+import type { ToolCallEvent } from '../tools/types.js';
 
 export interface JournalSink {
   readonly path: string;
@@ -17,6 +18,8 @@ export interface JournalRelay {
   relay(e: SessionEmitted): void;
   /** At stop: turns that never became final still belong in the journal; then the end line. */
   end(mirror: readonly Turn[], reason: string): void;
+  /** A settled tool call with its duration (measured by the agent). */
+  tool(call: ToolCallEvent): void;
 }
 
 export function createJournalRelay(
@@ -76,6 +79,9 @@ export function createJournalRelay(
         default:
           break;
       }
+    },
+    tool(call) {
+      safely(() => journal!.write({ type: 'tool', ...call }));
     },
     end(mirror, reason) {
       safely(() => {

@@ -48,6 +48,7 @@ export interface CliOptions {
   instructions?: string;
   voice?: string;
   transcriptionModel?: string;
+  tools?: string;
   input?: string;
   output?: string;
   halfDuplex: boolean;
@@ -115,6 +116,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'voice', key: 'voice', kind: 'string', arg: 'NAME', def: "the server's", group: 'Session', help: 'output voice (e.g. marin)' },
   { flag: 'transcription-model', key: 'transcriptionModel', kind: 'string', arg: 'NAME', def: "the library's", group: 'Session',
     help: 'input transcription model (an Azure deployment name on Azure)' },
+  { flag: 'tools', key: 'tools', kind: 'string', arg: 'FILE.mjs', def: 'none', group: 'Session',
+    help: 'ES module whose default export is the list of tools the model may call (see examples/tools.mjs)' },
   { flag: 'input', key: 'input', kind: 'string', arg: 'mic|text|wav:PATH', def: 'mic if a device is found, else text', group: 'Input and output',
     help: 'where user turns come from' },
   { flag: 'output', key: 'output', kind: 'string', arg: 'speaker|text|wav:PATH', def: 'speaker if a device is found, else text',
@@ -124,7 +127,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'headphones', key: 'headphones', kind: 'bool', def: 'off', group: 'Input and output',
     help: 'full duplex: keep the microphone open, so you can interrupt (barge-in)' },
   { flag: 'json', key: 'json', kind: 'bool', def: 'off', group: 'Input and output',
-    help: 'one JSON object per line on stdout (session, turn, transcript, window, summary, error)' },
+    help: 'one JSON object per line on stdout (session, turn, transcript, window, summary, tool.call, tool, error)' },
   { flag: 'no-color', key: 'noColor', kind: 'bool', env: 'NO_COLOR', def: 'colour on a terminal', group: 'Input and output',
     help: 'plain text (also when NO_COLOR is set to anything)' },
   { flag: 'reconnect-attempts', key: 'reconnectAttempts', kind: 'int', arg: 'N', def: '5', group: 'Reliability',

@@ -1,9 +1,9 @@
 // --json: one JSON object per line on stdout, for scripts. Types: session, turn, transcript, window,
-// summary, summary.skipped, reconnect, inspector, error. Every line passes through redact(), so a key can never leak into a pipeline.
+// summary, summary.skipped, reconnect, tool.call, tool, inspector, error. Every line passes through redact(), so a key can never leak into a pipeline.
 import type { AgentError } from '../errors.js';
 import type { RealtimeAgent, SessionInfo } from '../types.js';
 
-export type JsonType = 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'summary.skipped' | 'reconnect' | 'inspector' | 'error';
+export type JsonType = 'session' | 'turn' | 'transcript' | 'window' | 'summary' | 'summary.skipped' | 'reconnect' | 'tool.call' | 'tool' | 'inspector' | 'error';
 
 export class JsonOutput {
   private readonly seen = new WeakSet<object>();
@@ -37,6 +37,9 @@ export class JsonOutput {
       agent.on('summary', (e) => this.emit('summary', e)),
       agent.on('summary.skipped', (e) => this.emit('summary.skipped', e)),
       agent.on('reconnect', (e) => this.emit('reconnect', e)),
+      // A call starting, then one `tool` line per settled call: name, arguments, output or error, durationMs.
+      agent.on('tool.call', (e) => this.emit('tool.call', e)),
+      agent.on('tool.result', (e) => this.emit('tool', e)),
       agent.on('error', (e: AgentError) => {
         this.seen.add(e);
         this.error({ code: e.code, message: e.message, fatal: e.fatal });

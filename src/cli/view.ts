@@ -5,6 +5,7 @@
 // prints and redraws both after (the prompt keeps what was typed), as readline-based REPLs do.
 import { INAUDIBLE } from '../protocol/constants.js';
 import type { AgentEvents, RealtimeAgent, Turn } from '../types.js';
+import { callText, clip } from './tools.js';
 import type { PromptLine } from './text-input.js';
 import { historyText, skippedText, statusText, summaryText } from './format.js';
 
@@ -222,6 +223,20 @@ export class TerminalView {
     }
   }
 
+  /** A tool call starts: shown at once, so a slow tool is visibly running. */
+  onToolCall(e: AgentEvents['tool.call']): void {
+    this.info(`tool ${callText(e.name, e.arguments)} …`);
+  }
+
+  /** Its result (or error) and how long it took. */
+  onToolResult(e: AgentEvents['tool.result']): void {
+    const head = `tool ${callText(e.name, e.arguments)}`;
+    const ms = `[${e.durationMs} ms]`;
+    if (e.status === 'done') this.line(`${this.paint('dim', head)} -> ${clip(e.output)} ${this.paint('dim', ms)}`);
+    else if (e.status === 'cancelled') this.line(this.paint('dim', `${head} cancelled (you interrupted) ${ms}`));
+    else this.line(`${this.paint('dim', head)} ${this.paint('red', e.status === 'timedOut' ? `timed out: ${e.error}` : `failed: ${e.error}`)} ${this.paint('dim', ms)}`);
+  }
+
   history(turns: readonly Turn[]): void {
     this.line(historyText(turns));
   }
@@ -235,6 +250,8 @@ export class TerminalView {
       agent.on('response.done', () => this.onResponseDone()),
       agent.on('window', (e) => this.onWindow(e)),
       agent.on('summary', (e) => this.onSummary(e)),
+      agent.on('tool.call', (e) => this.onToolCall(e)),
+      agent.on('tool.result', (e) => this.onToolResult(e)),
       agent.on('summary.skipped', (e) => this.onSummarySkipped(e)),
       agent.on('reconnect', (e) =>
         this.info(

@@ -22,6 +22,21 @@ export type JournalEntry =
   | { type: 'truncate'; id: string; audioEndMs: number; text: string | null }
   /** A transcript that arrived after the turn was journaled as [inaudible]. */
   | { type: 'transcript'; id: string; text: string }
+  /**
+   * A tool call and what the model was told (the function_call / function_call_output items are
+   * journaled as turns too, paired by callId).
+   */
+  | {
+      type: 'tool';
+      callId: string;
+      name: string;
+      arguments: string;
+      status: 'done' | 'failed' | 'cancelled' | 'timedOut';
+      output: string;
+      error: string | null;
+      durationMs: number;
+      responseId: string;
+    }
   | { type: 'error'; code: string; message: string }
   | { type: 'end'; reason: string };
 

@@ -21,20 +21,26 @@ export function summarySystemPrompt(language?: string): string {
     'Keep names, numbers, decisions, commitments and open questions; do not invent anything.',
     'If an earlier summary is included, merge it in: nothing it says may be lost.',
     'Turns marked [inaudible] could not be transcribed; mention them only if it matters.',
+    'For each tool call, state in one sentence what was asked and what the tool returned (e.g. "The assistant looked up the time in Tokyo: 14:05."), or that it failed.',
     lang,
   ].join(' ');
 }
 
-/** One line per folded item, in order, in a plain "role: text" transcript. */
+/**
+ * One line per folded item, in order, in a plain "role: text" transcript. A tool call and its result
+ * read as two sentences naming the tool, so a summary or a seed carries the result as text.
+ */
 export function transcriptOf(turns: readonly Turn[]): string {
   const lines: string[] = [];
+  const toolOf = new Map(turns.filter((t) => t.kind === 'function_call' && t.callId && t.name).map((t) => [t.callId!, t.name!]));
   for (const t of turns) {
     if (isSummary(t)) {
       lines.push(`Earlier summary: ${t.text ?? ''}`);
     } else if (t.kind === 'function_call') {
-      lines.push(`assistant called ${t.name ?? 'a function'}: ${t.text ?? ''}`);
+      lines.push(`assistant called the tool ${t.text ?? `${t.name ?? 'function'}()`}`);
     } else if (t.kind === 'function_call_output') {
-      lines.push(`function result: ${t.text ?? ''}`);
+      const name = t.callId ? toolOf.get(t.callId) : undefined;
+      lines.push(`${name ? `the tool ${name}` : 'the tool'} returned: ${t.text ?? ''}`);
     } else if (t.kind === 'message') {
       const text = t.textState === 'inaudible' || t.text === null ? INAUDIBLE : t.text;
       lines.push(`${t.role ?? 'user'}: ${text}`);

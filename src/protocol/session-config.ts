@@ -1,11 +1,18 @@
 // SessionSettings -> the GA `session.update` payload (beta is derived from it at the edge).
 import type { SessionSettings } from '../types.js';
+import type { FunctionDeclaration, ToolChoice } from '../tools/types.js';
+
+/** Tools for session.update: declarations and tool_choice (default "auto"). */
+export interface SessionTools {
+  declarations: readonly FunctionDeclaration[];
+  toolChoice?: ToolChoice;
+}
 import { PCM_SAMPLE_RATE } from './constants.js';
 
 export const DEFAULT_INSTRUCTIONS =
   'You are a helpful voice assistant. Keep answers short and natural. A system message at the start of the conversation may summarise earlier turns: treat it as what was said before, do not greet again.';
 
-export function buildSessionConfig(s: SessionSettings = {}): Record<string, unknown> {
+export function buildSessionConfig(s: SessionSettings = {}, tools?: SessionTools): Record<string, unknown> {
   const turnDetection =
     s.turnDetection === undefined || s.turnDetection === 'server_vad'
       ? { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true }
@@ -38,6 +45,10 @@ export function buildSessionConfig(s: SessionSettings = {}): Record<string, unkn
             retention_ratio: s.truncation.retentionRatio,
             ...(s.truncation.postInstructionsTokens ? { token_limits: { post_instructions: s.truncation.postInstructionsTokens } } : {}),
           };
+  }
+  if (tools && tools.declarations.length > 0) {
+    session.tools = tools.declarations.map((d) => ({ ...d }));
+    session.tool_choice = tools.toolChoice ?? 'auto';
   }
   return { ...session, ...(s.extra ?? {}) };
 }
