@@ -59,6 +59,8 @@ export type SessionEvent =
   | { type: 'INTERRUPT'; itemId: string; playedMs: number; audioMs: number }
   | { type: 'AUDIO.MS'; itemId: string; ms: number }
   | { type: 'SUMMARISE_NOW' }
+  /** Observer mode (realtime-proxy): a client's response.create the server has not started (pending) or has. */
+  | { type: 'CLIENT.RESPONSE'; pending: boolean }
   | { type: 'STOP' };
 
 /** The clock the session reads `expires_at` against; SimulatedClock-compatible. */
@@ -90,6 +92,8 @@ export interface SessionInput {
   clock?: SessionClock;
   /** Random source in [0, 1) for back-off jitter. Without one: no jitter (the midpoint). */
   random?: () => number;
+  /** Observer mode (realtime-proxy): never originate a response.create; the client owns the turns. */
+  observer?: boolean;
   /** Tools the agent runs (declared in sessionConfig): the `tools` child answers the model's calls. */
   tools?: { timeouts: Record<string, number>; defaultTimeoutMs: number };
 }
