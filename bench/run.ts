@@ -1,9 +1,9 @@
-// npm run bench [-- audio|concurrency|memory|cost|summariser|store ...] [--quick]   (--markdown: print the last table)
+// npm run bench [-- audio|concurrency|memory|cost|summariser|store|proxy ...] [--quick]   (--markdown: print the last table)
 // Runs the benchmarks (all by default), merges them into bench/results.json and prints the table.
 import { loadavg } from 'node:os';
 import { RESULTS_PATH, machine, markdownTable, printTable, saveResults, type BenchResult } from './lib/results.js';
 
-const ALL = ['audio', 'concurrency', 'memory', 'cost', 'summariser', 'store'] as const;
+const ALL = ['audio', 'concurrency', 'memory', 'cost', 'summariser', 'store', 'proxy'] as const;
 type Name = (typeof ALL)[number];
 
 async function runOne(name: Name, quick: boolean): Promise<BenchResult> {
@@ -31,6 +31,14 @@ async function runOne(name: Name, quick: boolean): Promise<BenchResult> {
     case 'store': {
       const m = await import('./store.js');
       return m.run(quick ? { sessions: 100, periodMs: 2_000, windowMs: 4_000 } : { sessions: 500, periodMs: 2_000, windowMs: 10_000 });
+    }
+    case 'proxy': {
+      const m = await import('./proxy.js');
+      return m.run(
+        quick
+          ? { deltas: 5_000, runs: 2, latencyFrames: 1_000, steps: [10, 25], settleMs: 1_000, windowMs: 2_000, budgetMs: 20_000 }
+          : { deltas: 30_000, runs: 5, latencyFrames: 3_000, steps: [25, 50, 100, 200, 300, 400, 600], settleMs: 2_000, windowMs: 4_000, budgetMs: 90_000 },
+      );
     }
     case 'summariser': {
       const m = await import('./summariser.js');

@@ -8,7 +8,7 @@
 //       connecting -> awaitingSession -> configuring -> seeding -> live -> rollingOver | closing
 //       live  (parallel, see machines/session/live.ts)
 //         response: idle | active( streaming | cancelling )
-//         queue:    empty | queued | busy
+//         queue:    empty | queued | busy | clientPending   (clientPending: observer mode, realtime-proxy)
 //         summary:  idle | requested | collecting | summarising | writing | cooldown
 //         rollover: notDue | waitingForBoundary | waitingForQuiet
 //         tools:    idle | running | answering
@@ -19,7 +19,7 @@
 // every online state: no state below `online` handles SERVER.EVENT, so none can shadow that check.
 //
 // States: online connecting awaitingSession configuring seeding live response idle active
-//   streaming cancelling queue empty queued busy summary requested collecting summarising writing cooldown
+//   streaming cancelling queue empty queued busy clientPending summary requested collecting summarising writing cooldown
 //   rollover notDue waitingForBoundary waitingForQuiet tools running answering rollingOver closing reconnecting
 //   closed failed
 import { AgentError } from '../src/errors.js';

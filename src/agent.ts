@@ -171,6 +171,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       },
       rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
       responseTimeoutMs: options.responseTimeoutMs,
+      observer: options.observer, // realtime-proxy: the client owns the turns
       // The machine reads time and randomness only through these (deterministic under test).
       clock: { now: () => Date.now() },
       random: Math.random,

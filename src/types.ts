@@ -158,6 +158,12 @@ export interface AgentOptions {
    * `RealtimeTransport` (src/protocol/transport.ts) describes.
    */
   transport?: import('./protocol/transport.js').TransportFactory;
+  /**
+   * Observer mode (used by realtime-proxy): the engine originates no turns. It never sends
+   * response.create of its own (the client decides when to respond); it still mirrors, fetches
+   * transcripts, summarises, prunes, journals and rolls over.
+   */
+  observer?: boolean;
 }
 
 export interface WindowEvent {

@@ -6,7 +6,7 @@ import { sessionMachine, type SessionEvent, type SocketCommand } from '../machin
 import type { WireEvent } from '../src/protocol/events.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
 
-function live() {
+function live(extra: { observer?: boolean; rolloverMarginMs?: number; expiresAt?: number } = {}) {
   const clock = new SimulatedClock();
   const sent: WireEvent[] = [];
   let report: (e: SessionEvent) => void = () => {};
@@ -16,11 +16,14 @@ function live() {
   });
   const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket } }), {
     clock,
-    input: { url: 'ws://sim.invalid', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {}, policy: resolvePolicy({}), responseTimeoutMs: 10_000 },
+    input: {
+      url: 'ws://sim.invalid', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {}, policy: resolvePolicy({}), responseTimeoutMs: 10_000,
+      observer: extra.observer, rolloverMarginMs: extra.rolloverMarginMs, clock: extra.expiresAt ? { now: () => clock.now() } : undefined,
+    },
   }).start();
   const server = (event: WireEvent) => report({ type: 'SERVER.EVENT', event });
   report({ type: 'SOCKET.OPEN' });
-  server({ type: 'session.created', session: { id: 's1' } });
+  server({ type: 'session.created', session: { id: 's1', expires_at: extra.expiresAt } });
   server({ type: 'session.updated', session: {} });
   expect(actor.getSnapshot().matches({ online: 'live' })).toBe(true);
   const creates = () => sent.filter((e) => e.type === 'response.create').length;
@@ -80,3 +83,47 @@ describe('live regions', () => {
     expect(s.region('summary')).not.toBe('requested');
   });
 });
+
+// Observer mode (realtime-proxy): the client owns the turns, so the session must never originate a
+// response.create; a client's create the server has not started yet is not a turn boundary.
+describe('observer mode', () => {
+  it('sends no response.create for a turn, and a busy error is not retried', () => {
+    const s = live({ observer: true });
+    s.actor.send({ type: 'USER.TEXT', text: 'hello' });
+    expect(s.sent.filter((e) => e.type === 'conversation.item.create')).toHaveLength(1);
+    expect(s.creates()).toBe(0);
+    s.server({ type: 'error', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: 'busy' } });
+    expect(s.region('queue')).toBe('empty');
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    s.actor.send({ type: 'USER.TEXT', text: 'during a response' });
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [] } });
+    expect(s.creates()).toBe(0);
+  });
+
+  it('a pending client response.create holds a due rollover back until it is cleared', () => {
+    // expires_at 65 s, margin 60 s: the rollover is due at 5 s of simulated time (response timeout: 10 s).
+    const s = live({ observer: true, rolloverMarginMs: 60_000, expiresAt: 65 });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    expect(s.region('queue')).toBe('clientPending');
+    s.clock.increment(5_001);
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(false);
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: false });
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(true);
+  });
+
+  it('without a pending client response the same rollover starts when due', () => {
+    const s = live({ observer: true, rolloverMarginMs: 60_000, expiresAt: 65 });
+    s.clock.increment(5_001);
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(true);
+  });
+
+  it('a pending flag never cleared stops holding the rollover after the response timeout', () => {
+    const s = live({ observer: true, rolloverMarginMs: 60_000, expiresAt: 65 });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    s.clock.increment(9_000);
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(false);
+    s.clock.increment(1_001);
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(true);
+  });
+});
+

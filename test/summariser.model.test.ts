@@ -83,7 +83,8 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
   const plan = () => {
     const fold = e.turns.filter((t) => FOLD.includes(t.id));
     if (!fold.length) {
-      report({ type: 'SUMMARISER.SKIPPED', reason: 'nothing to summarise' });
+      // The default (hysteresis) strategy's skip: a reason a person can read, naming why (spec: strategy.ts).
+      report({ type: 'SUMMARISER.SKIPPED', reason: /^nothing to fold: / as unknown as string });
       e.phase = 'idle';
       return;
     }

@@ -3,11 +3,11 @@
 // handler per region, so nothing shadows anything.
 //
 //   response: idle | active(streaming | cancelling)      response.created .. response.done, timeout
-//   queue:    empty | queued | busy                       a response.create waiting for a boundary
+//   queue:    empty | queued | busy | clientPending       a response.create waiting for a boundary
 //   summary:  idle | requested | collecting | summarising | writing | cooldown   (the summariser's phases)
 //   rollover: notDue | waitingForBoundary | waitingForQuiet   before expires_at, at a turn boundary
 //   tools:    idle | running | answering                  the model's function calls, then one response.create
-import { and, or } from 'xstate';
+import { and, not, or } from 'xstate';
 import { sessionSetup } from './setup.js';
 
 const response = sessionSetup.createStateConfig({
@@ -42,11 +42,36 @@ const queue = sessionSetup.createStateConfig({
   states: {
     empty: {
       on: {
-        'USER.TEXT': [{ guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' }, { actions: ['sendUserInput', 'createResponse'] }],
-        'USER.COMMIT': [{ guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' }, { actions: ['sendUserInput', 'createResponse'] }],
-        'RESPONSE.BUSY': 'busy',
-        'TOOLS.ANSWERED': [{ guard: 'responseBlocked', target: 'queued' }, { actions: 'createResponse' }],
+        'USER.TEXT': [
+          { guard: 'isObserver', actions: 'sendUserInput' },
+          { guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' },
+          { actions: ['sendUserInput', 'createResponse'] },
+        ],
+        'USER.COMMIT': [
+          { guard: 'isObserver', actions: 'sendUserInput' },
+          { guard: 'responseBlocked', target: 'queued', actions: 'sendUserInput' },
+          { actions: ['sendUserInput', 'createResponse'] },
+        ],
+        // Observer: the rejected response.create was the client's; it is not ours to retry.
+        'RESPONSE.BUSY': { guard: not('isObserver'), target: 'busy' },
+        'CLIENT.RESPONSE': { guard: 'isClientPending', target: 'clientPending' },
+        'TOOLS.ANSWERED': [
+          { guard: 'isObserver' }, // never in observer mode (no tools); never a response.create of ours
+          { guard: 'responseBlocked', target: 'queued' },
+          { actions: 'createResponse' },
+        ],
       },
+    },
+    // Observer mode: a client's response.create the server has not started yet holds a rollover back
+    // like a queued one (the proxy clears it once the session saw response.created). Bounded, so a
+    // lost clear cannot block rollovers for ever.
+    clientPending: {
+      on: {
+        'CLIENT.RESPONSE': { guard: 'isClientSettled', target: 'empty' },
+        'USER.TEXT': { actions: 'sendUserInput' },
+        'USER.COMMIT': { actions: 'sendUserInput' },
+      },
+      after: { responseTimeout: 'empty' },
     },
     // The server said a response is already active (one we may not have seen created): wait for a
     // response to end, or the summariser to move on, before asking again (never a create/error loop).

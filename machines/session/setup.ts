@@ -77,6 +77,10 @@ export const sessionSetup = setup({
     toolsSettled: ({ context }) => context.toolBatches.length === 0,
     noPendingTranscripts: ({ context }) => context.hunting.length === 0,
     notBlocked: not('responseBlocked'),
+    /** Observer mode (realtime-proxy): the client owns the turns; the session sends no response.create. */
+    isObserver: ({ context }) => context.input.observer === true,
+    isClientPending: ({ event }) => event.type === 'CLIENT.RESPONSE' && event.pending,
+    isClientSettled: ({ event }) => event.type === 'CLIENT.RESPONSE' && !event.pending,
     atBoundaryNoTranscripts: and(['atBoundary', 'noPendingTranscripts']),
     isPhase: ({ event }, params: { phase: SummaryPhase }) => event.type === 'SUMMARY.PHASE' && event.phase === params.phase,
     shouldSummarise: ({ context }) =>

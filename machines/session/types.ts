@@ -59,6 +59,8 @@ export type SessionEvent =
   | { type: 'INTERRUPT'; itemId: string; playedMs: number; audioMs: number }
   | { type: 'AUDIO.MS'; itemId: string; ms: number }
   | { type: 'SUMMARISE_NOW' }
+  /** Observer mode (realtime-proxy): a client's response.create the server has not started (pending) or has. */
+  | { type: 'CLIENT.RESPONSE'; pending: boolean }
   | { type: 'STOP' };
 
 /** The clock the session reads `expires_at` against; SimulatedClock-compatible. */
@@ -94,6 +96,8 @@ export interface SessionInput {
   seed?: { id: string; text: string; covers: string[] };
   /** Resume: first connection generation (> 0 continues, so seed_<g> ids stay unique in the store). */
   firstGeneration?: number;
+  /** Observer mode (realtime-proxy): never originate a response.create; the client owns the turns. */
+  observer?: boolean;
   /** Tools the agent runs (declared in sessionConfig): the `tools` child answers the model's calls. */
   tools?: { timeouts: Record<string, number>; defaultTimeoutMs: number };
 }

@@ -1,0 +1,146 @@
+// realtime-proxy's command line: its own flags (listen address, client auth, TLS) plus the agent's
+// backend, summariser, policy, journal, reliability and inspector flags, parsed by the agent's own
+// parser so they mean exactly the same thing.
+import { readFileSync } from 'node:fs';
+import { OPTIONS, parseArgs, UsageError, type CliOptions } from '../cli/args.js';
+
+/** Agent flags that mean the same on the proxy (session, audio and display flags belong to the client). */
+const SHARED = new Set([
+  'api-key', 'model', 'url', 'dialect', 'azure-endpoint', 'azure-deployment', 'azure-api-key', 'base-url', 'connect-timeout',
+  'emulator-pacing', 'summary-model', 'summary-base-url', 'summary-api-key', 'preset', 'trigger', 'target', 'keep',
+  'summary-role', 'summary-language', 'journal', 'no-journal', 'transcription-model', 'reconnect-attempts',
+  'rollover-margin', 'inspect', 'json', 'debug', 'help', 'version',
+]);
+
+export interface ProxyCliOptions {
+  base: CliOptions;
+  port: number;
+  host: string;
+  clientTokens: string[];
+  passThrough: boolean;
+  tls: boolean;
+}
+
+const PROXY_FLAGS: { flag: string; arg?: string; def: string; help: string }[] = [
+  { flag: 'port', arg: 'N', def: '8787', help: 'listen on this TCP port (0 = a free one)' },
+  { flag: 'host', arg: 'ADDR', def: '127.0.0.1', help: 'listen address; anything but loopback needs --client-token(s) or --pass-through' },
+  { flag: 'pass-through', def: 'off', help: "each client's own key goes upstream (never stored); the proxy holds no key" },
+  { flag: 'client-token', arg: 'TOKEN', def: 'none', help: 'a token clients present as their key when the proxy holds the upstream key (repeatable)' },
+  { flag: 'client-tokens-file', arg: 'PATH', def: 'none', help: 'file of client tokens, one per line (# comments)' },
+  { flag: 'tls', def: 'off', help: 'serve wss: with a self-signed certificate (some clients only open wss: URLs)' },
+];
+
+export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCliOptions {
+  const rest: string[] = [];
+  const out = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i];
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(raw);
+    if (!m) {
+      if (raw === '-h' || raw === '-V' || raw === '-v') {
+        rest.push(raw);
+        continue;
+      }
+      throw new UsageError(raw.startsWith('-') ? `unknown flag ${raw} (see --help)` : `unexpected argument "${raw}": options start with -- (see --help)`);
+    }
+    const [, name, inline] = m;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value (see --help)`);
+      i++;
+      return next;
+    };
+    switch (name) {
+      case 'port': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port must be 0-65535, got "${v}"`);
+        out.port = Number(v);
+        break;
+      }
+      case 'host':
+        out.host = value();
+        break;
+      case 'pass-through':
+        out.passThrough = true;
+        break;
+      case 'tls':
+        out.tls = true;
+        break;
+      case 'client-token': {
+        const v = value();
+        if (v.length < 16) throw new UsageError('--client-token must be at least 16 characters (e.g. openssl rand -hex 24)');
+        out.clientTokens.push(v);
+        break;
+      }
+      case 'client-tokens-file': {
+        const path = value();
+        let text: string;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch (e) {
+          throw new UsageError(`cannot read --client-tokens-file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+        }
+        const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+        if (tokens.length === 0) throw new UsageError(`--client-tokens-file ${path} holds no tokens: one per line`);
+        if (tokens.some((t) => t.length < 16)) throw new UsageError(`--client-tokens-file ${path}: every token must be at least 16 characters`);
+        out.clientTokens.push(...tokens);
+        break;
+      }
+      default: {
+        if (!SHARED.has(name)) {
+          const isAgentFlag = OPTIONS.some((o) => o.flag === name);
+          throw new UsageError(isAgentFlag ? `--${name} is a realtime-agent flag: the client decides that on the proxy (see --help)` : `unknown flag --${name} (see --help)`);
+        }
+        const spec = OPTIONS.find((o) => o.flag === name)!;
+        if (spec.kind === 'bool' || spec.kind === 'opt' || inline !== undefined) rest.push(raw);
+        else rest.push(raw, value());
+      }
+    }
+  }
+  const base = parseArgs(rest, env);
+  if (out.passThrough && (base.apiKey !== undefined && argv.some((a) => a.startsWith('--api-key')))) {
+    throw new UsageError('--pass-through and --api-key exclude each other: in pass-through each client brings its own key');
+  }
+  const holdsKey = !out.passThrough;
+  if (!isLoopbackHost(out.host) && holdsKey && out.clientTokens.length === 0) {
+    throw new UsageError(`--host ${out.host} is not loopback: add --client-token (or --client-tokens-file), or use --pass-through so clients bring their own keys`);
+  }
+  if (out.passThrough && out.clientTokens.length > 0) {
+    throw new UsageError('--pass-through and --client-token exclude each other: a client presents either its API key or a proxy token');
+  }
+  return { base, ...out };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
+}
+
+export function proxyHelpText(version: string): string {
+  const lines = [
+    `realtime-proxy ${version}: a Realtime API proxy that keeps every client's context window healthy`,
+    '',
+    'Usage: realtime-proxy [options]',
+    '',
+    'Point any GA Realtime client (OpenAI Agents SDK, openai SDK, Python, Go, a Twilio bridge) at',
+    'ws://127.0.0.1:8787/v1/realtime?model=... instead of wss://api.openai.com/v1/realtime.',
+    'With no API key and no --url the built-in emulator answers (synthetic replies, no network).',
+    '',
+    'Proxy:',
+  ];
+  for (const f of PROXY_FLAGS) lines.push(`${`  --${f.flag}${f.arg ? ` ${f.arg}` : ''}`.padEnd(36)} ${f.help} [default: ${f.def}]`);
+  let group = '';
+  for (const o of OPTIONS) {
+    if (!SHARED.has(o.flag)) continue;
+    if (o.group !== group) {
+      group = o.group;
+      lines.push('', `${group}:`);
+    }
+    const left = `  --${o.flag}${o.arg ? (o.kind === 'opt' ? o.arg : ` ${o.arg}`) : ''}`;
+    const meta = [o.def ? `default: ${o.def}` : '', o.env ? `env: ${o.env}` : ''].filter(Boolean).join('; ');
+    const help = o.flag === 'journal' ? 'one JSONL journal per connection: PATH gets -<connection id> before .jsonl' : o.flag === 'json' ? 'one JSON line per connection event on stdout (opened, summary, rollover, closed)' : o.help;
+    lines.push(`${left.padEnd(36)} ${help}${meta ? ` [${meta}]` : ''}`);
+  }
+  lines.push('', 'Exit status: 0 after Ctrl-C or SIGTERM, 1 runtime failure, 2 usage error.', 'Keys and tokens never appear in output, journals or the inspector.');
+  return lines.join('\n') + '\n';
+}

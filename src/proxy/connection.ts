@@ -1,0 +1,595 @@
+// One client connection through the proxy: the client's socket, the current upstream link, and the
+// real engine (createRealtimeAgent in observer mode) watching the upstream conversation.
+//
+// Client -> upstream: frames go out unchanged (audio appends are never parsed); only session.update
+// is rewritten (transcription added when the client did not ask for it) and a response.create is
+// held while the engine inserts a summary or prunes. Upstream -> client: audio and streaming deltas
+// go out unchanged on a peek at the type; other events are parsed once, and the replies to the
+// engine's own requests (its session.update, retrieves, out-of-band summaries, errors naming its
+// event ids) are hidden. Effects on the conversation (summary added at root, items deleted, the new
+// session's seed) are shown, so a client that mirrors history stays equal to the server.
+import { EventEmitter } from 'node:events';
+import type WebSocket from 'ws';
+import { createRealtimeAgent } from '../agent.js';
+import { peekString, peekType } from './peek.js';
+import { UpstreamLink } from './upstream.js';
+import { CONTINUATION_NOTE } from '../../machines/session.machine.js';
+import { isObject, parseFrame } from '../protocol/parse.js';
+import { AgentError, redact } from '../errors.js';
+import type { AgentOptions, RealtimeAgent, SummariserOptions } from '../types.js';
+import type { TransportOptions as RealtimeTransportOptions } from '../protocol/transport.js';
+
+type Ev = { type: string; event_id?: string; [key: string]: unknown };
+
+/** Streaming events the engine does not need: forwarded on the peeked type alone. */
+const FORWARD_ONLY = new Set([
+  'response.output_audio.delta',
+  'response.audio.delta',
+  'response.output_audio_transcript.delta',
+  'response.output_text.delta',
+  'response.function_call_arguments.delta',
+  'response.content_part.added',
+  'response.content_part.done',
+  'response.output_item.added',
+  'response.output_item.done',
+  'output_audio_buffer.started',
+  'output_audio_buffer.stopped',
+  'output_audio_buffer.cleared',
+  'rate_limits.updated',
+]);
+
+/** Summariser states during which a client response.create waits (the server conversation is being edited). */
+const EDITING = new Set(['inserting', 'pruning']);
+
+/** PROXY_DEBUG=1: every non-audio frame in both directions on the log (development only). */
+const DEBUG = !!process.env.PROXY_DEBUG;
+
+const HIGH_WATER = 8 * 1024 * 1024; // upstream send buffer: stop reading the client above this
+const LOW_WATER = 1024 * 1024;
+const MAX_HELD = 32 * 1024 * 1024; // frames held during a switch or an edit
+
+export interface ConnectionConfig {
+  id: string;
+  /** Engine options for this connection (connection.apiKey is the upstream key: never logged). */
+  agent: AgentOptions;
+  transcriptionModel: string;
+  /** Headers passed upstream as given by the client (OpenAI-Organization, OpenAI-Project...). */
+  upstreamHeaders?: Record<string, string>;
+  /** One JSON-able object per connection event (opened, summary, rollover, closed). */
+  onEvent?: (e: Record<string, unknown>) => void;
+  log?: (line: string) => void;
+}
+
+export type TranscriptionWish = 'unset' | 'on' | 'off';
+
+export class ProxyConnection extends EventEmitter {
+  readonly id: string;
+  readonly agent: RealtimeAgent;
+  client: WebSocket | null = null;
+  private link: UpstreamLink | null = null;
+  private generation = -1;
+  private readonly secrets: string[];
+  private readonly log: (line: string) => void;
+  private readonly summariser: SummariserOptions;
+  private readonly summariserFixed: boolean;
+  private readonly openedAt = Date.now();
+  // ---- what the client has asked for and seen
+  private clientConfig: Record<string, unknown> = {};
+  transcription: TranscriptionWish = 'unset';
+  private readonly clientItems = new Set<string>();
+  // ---- who asked what upstream (per link)
+  private pendingUpdates: { who: 'engine' | 'client'; eventId: string; assigned: boolean }[] = [];
+  private engineIds = new Set<string>();
+  private engineRetrieves = new Map<string, number>();
+  private oob = new Set<string>();
+  // ---- flow control
+  private switching = false;
+  private holding = false;
+  private held: { data: Buffer; binary: boolean }[] = [];
+  private heldBytes = 0;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private paused = false;
+  private early: { data: Buffer; binary: boolean }[] = [];
+  private lastUpstreamClose: { code: number; reason: string } | null = null;
+  private fatal: AgentError | null = null;
+  private ended = false;
+  private assignedCounter = 0;
+  // ---- counters for the closed line
+  summaries = 0;
+  rollovers = 0;
+  framesUp = 0;
+  framesDown = 0;
+  private opened: { resolve: () => void; reject: (e: { error: AgentError; status: number | null }) => void } | null = null;
+
+  constructor(private readonly cfg: ConnectionConfig) {
+    super();
+    this.id = cfg.id;
+    this.log = cfg.log ?? (() => {});
+    this.secrets = [cfg.agent.connection?.apiKey, cfg.agent.summariser?.apiKey].filter((s): s is string => !!s);
+    // Mutable: the summariser switches to the out-of-band realtime kind when the client turns transcription off.
+    this.summariserFixed = cfg.agent.summariser?.kind !== undefined;
+    this.summariser = { ...(cfg.agent.summariser ?? {}) };
+    this.agent = createRealtimeAgent({
+      ...cfg.agent,
+      summariser: this.summariser,
+      observer: true,
+      transport: (o) => this.newLink(o),
+    });
+    this.agent.on('reconnect', (r) => {
+      this.switching = true;
+      this.rollovers++;
+      this.cfg.onEvent?.({ type: 'rollover', conn: this.id, reason: r.reason, attempt: r.attempt, generation: this.generation + 1 });
+    });
+    this.agent.on('state', (s) => {
+      if (DEBUG) this.log(`[${this.id}] state ${JSON.stringify(s)}`);
+      if (this.switching && s.session === 'online.live') {
+        this.switching = false;
+        this.drain();
+      }
+    });
+    this.agent.on('summary', (s) => {
+      this.summaries++;
+      this.cfg.onEvent?.({ type: 'summary', conn: this.id, id: s.id, turns: s.turns, windowBefore: s.windowBefore, windowAfterEstimate: s.windowAfterEstimate });
+    });
+    this.agent.on('error', (e) => {
+      this.log(`[${this.id}] ${e.fatal ? 'fatal: ' : ''}${redact(e.message, this.secrets)}`);
+      if (e.fatal) this.fatal = e;
+    });
+    this.agent.actor.subscribe({
+      next: (snap) => {
+        if (snap.status === 'done') this.engineEnded();
+      },
+      error: () => this.engineEnded(),
+    });
+  }
+
+  /** Opens the first upstream; resolves when it is open, rejects with the failure (and HTTP status if any). */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.opened = { resolve, reject };
+      void this.agent.start().catch(() => {});
+    });
+  }
+
+  /** The client socket, once the upgrade is complete. */
+  attachClient(ws: WebSocket): void {
+    this.client = ws;
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onClientFrame(data, isBinary));
+    ws.on('close', () => void this.close('client closed'));
+    ws.on('error', (e) => this.log(`[${this.id}] client socket: ${redact(e.message, this.secrets)}`));
+    for (const f of this.early) this.toClient(f.data, f.binary);
+    this.early = [];
+    // The upstream ended before the upgrade completed (e.g. 101 + error + close 3000 for a bad key):
+    // the client still gets the error frames, then the same close.
+    if (this.ended) ws.close(this.endedWith.code, truncateReason(this.endedWith.reason));
+    this.cfg.onEvent?.({ type: 'opened', conn: this.id, model: this.cfg.agent.connection?.model ?? null });
+  }
+
+  // ---- upstream side ---------------------------------------------------------------------------
+
+  private newLink(o: RealtimeTransportOptions): UpstreamLink {
+    this.generation++;
+    this.pendingResponse = false;
+    this.pendingUpdates = [];
+    this.engineIds = new Set();
+    this.engineRetrieves = new Map();
+    this.oob = new Set();
+    const link = new UpstreamLink(
+      o,
+      {
+        onFrame: (l, data, binary) => this.onUpstreamFrame(l, data, binary),
+        beforeSend: (l, ev) => (l === this.link ? this.beforeEngineSend(ev) : null),
+        onOpen: (l) => {
+          if (l !== this.link) return;
+          if (this.opened) {
+            this.opened.resolve();
+            this.opened = null;
+          }
+          if (!this.switching) this.drain();
+        },
+        onClose: (l, code, reason) => {
+          if (l === this.link) this.lastUpstreamClose = { code, reason };
+        },
+        onFailure: (_l, error, status) => {
+          if (this.opened) {
+            this.opened.reject({ error, status });
+            this.opened = null;
+          }
+        },
+      },
+      this.cfg.upstreamHeaders,
+    );
+    this.link = link;
+    return link;
+  }
+
+  private onUpstreamFrame(link: UpstreamLink, data: Buffer, binary: boolean): void {
+    if (link !== this.link) return; // a previous generation's late frame
+    this.framesDown++;
+    if (binary) {
+      this.toClient(data, true);
+      return;
+    }
+    const t = peekType(data);
+    if (t !== null && FORWARD_ONLY.has(t)) {
+      // Out-of-band summary output (text) is ours; everything else streams straight through.
+      if (this.oob.size === 0 || !this.oob.has(peekString(data, 'response_id') ?? '')) this.toClient(data, false);
+      return;
+    }
+    const parsed = parseFrame(data);
+    if (!parsed.ok) {
+      this.toClient(data, false);
+      return;
+    }
+    const ev = parsed.event as Ev;
+    if (DEBUG) this.log(`[${this.id}] down ${data.toString().slice(0, 160)}`);
+    let show: boolean | string = true;
+    let toEngine = true;
+    let startedClientResponse = false;
+    switch (ev.type) {
+      case 'session.created':
+        if (this.generation > 0) {
+          // A new upstream session behind the same client connection: the old items are gone.
+          show = false;
+          this.announceSwitch();
+        } else show = this.clientView(ev);
+        break;
+      case 'session.updated': {
+        const who = this.pendingUpdates.shift();
+        show = who?.who === 'engine' ? false : this.clientView(ev);
+        break;
+      }
+      case 'error': {
+        const err = isObject(ev.error) ? ev.error : {};
+        const eid = typeof err.event_id === 'string' ? err.event_id : null;
+        if (eid) {
+          // A rejected session.update gets no session.updated: it leaves the queue here.
+          const i = this.pendingUpdates.findIndex((p) => p.eventId === eid);
+          if (i >= 0) this.pendingUpdates.splice(i, 1);
+        }
+        if (eid && this.engineIds.has(eid)) {
+          show = false;
+          // The engine never retries a rejected response.create: it does not originate any.
+          toEngine = err.code !== 'conversation_already_has_active_response';
+        } else if (eid) {
+          toEngine = false; // the client's own mistake: its business, not the engine's
+          this.clientResponsePending(false);
+          if (this.assignedIds.has(eid)) show = this.unassign(ev);
+        } else if (err.code === 'session_expired') {
+          show = false; // the proxy rolls over; the client keeps talking
+        }
+        break;
+      }
+      case 'conversation.item.retrieved': {
+        const id = isObject(ev.item) && typeof ev.item.id === 'string' ? ev.item.id : '';
+        const n = this.engineRetrieves.get(id) ?? 0;
+        if (n > 0) {
+          show = false;
+          if (n === 1) this.engineRetrieves.delete(id);
+          else this.engineRetrieves.set(id, n - 1);
+        }
+        break;
+      }
+      case 'response.created':
+      case 'response.done': {
+        const r = isObject(ev.response) ? ev.response : {};
+        const id = typeof r.id === 'string' ? r.id : '';
+        const md = isObject(r.metadata) ? r.metadata : {};
+        if (md.purpose === 'rtc-summary' || this.oob.has(id)) {
+          show = false;
+          if (ev.type === 'response.created') this.oob.add(id);
+          else queueMicrotask(() => this.oob.delete(id));
+        } else if (ev.type === 'response.created') startedClientResponse = true;
+        break;
+      }
+      case 'conversation.item.input_audio_transcription.delta':
+      case 'conversation.item.input_audio_transcription.completed':
+      case 'conversation.item.input_audio_transcription.failed':
+      case 'conversation.item.input_audio_transcription.segment':
+        if (this.transcription !== 'on') show = false; // the proxy's addition: the client did not ask
+        break;
+      case 'conversation.item.added':
+      case 'conversation.item.created':
+        if (isObject(ev.item) && typeof ev.item.id === 'string') this.clientItems.add(ev.item.id);
+        break;
+      case 'conversation.item.deleted':
+        if (typeof ev.item_id === 'string') this.clientItems.delete(ev.item_id);
+        break;
+      default:
+        if (this.oob.size && typeof ev.response_id === 'string' && this.oob.has(ev.response_id)) show = false;
+    }
+    if (show === true) this.toClient(data, false);
+    else if (typeof show === 'string') this.toClient(show, false);
+    if (toEngine) link.deliver(ev);
+    // Only once the engine knows the response is active: clearing it first would let a rollover in between.
+    if (startedClientResponse) this.clientResponsePending(false);
+  }
+
+  private readonly assignedIds = new Set<string>();
+
+  /** An error for a client event whose event_id the proxy assigned: the client never sent that id. */
+  private unassign(ev: Ev): string {
+    const err = { ...(ev.error as Record<string, unknown>) };
+    if (typeof err.event_id === 'string' && this.assignedIds.has(err.event_id)) {
+      this.assignedIds.delete(err.event_id);
+      err.event_id = null;
+    }
+    return JSON.stringify({ ...ev, error: err });
+  }
+
+  /** session.created/updated as the client configured it: the transcription the proxy added is hidden. */
+  private clientView(ev: Ev): boolean | string {
+    if (this.transcription === 'on') return true;
+    const s = isObject(ev.session) ? ev.session : null;
+    const input = s && isObject(s.audio) && isObject(s.audio.input) ? s.audio.input : null;
+    if (!input || input.transcription === null || input.transcription === undefined) return true;
+    return JSON.stringify({ ...ev, session: { ...s, audio: { ...(s!.audio as object), input: { ...input, transcription: null } } } });
+  }
+
+  /** After a rollover or reconnect: every item the client knew is gone from the new session. */
+  private announceSwitch(): void {
+    for (const id of this.clientItems) {
+      this.toClient(JSON.stringify({ type: 'conversation.item.deleted', event_id: `event_proxy_${++this.assignedCounter}`, item_id: id }), false);
+    }
+    this.clientItems.clear();
+  }
+
+  /** The engine's own events on their way upstream: recorded (to hide the replies) or rewritten. */
+  private beforeEngineSend(ev: Ev): Ev | null {
+    if (ev.event_id) {
+      this.engineIds.add(ev.event_id);
+      if (this.engineIds.size > 4096) this.engineIds.delete(this.engineIds.values().next().value as string);
+    }
+    switch (ev.type) {
+      case 'session.update':
+        this.pendingUpdates.push({ who: 'engine', eventId: ev.event_id!, assigned: false });
+        return { ...ev, session: this.engineSessionConfig() };
+      case 'conversation.item.retrieve': {
+        const id = String(ev.item_id ?? '');
+        this.engineRetrieves.set(id, (this.engineRetrieves.get(id) ?? 0) + 1);
+        return ev;
+      }
+      case 'response.create':
+        // Only out-of-band summaries: an in-band response would be a turn the client never asked for.
+        if (isObject(ev.response) && ev.response.conversation === 'none') return ev;
+        this.log(`[${this.id}] dropped an engine response.create (observer mode)`);
+        return null;
+      case 'input_audio_buffer.commit':
+      case 'input_audio_buffer.append':
+      case 'conversation.item.truncate':
+      case 'response.cancel':
+        return null; // the client's to decide
+      default:
+        return ev;
+    }
+  }
+
+  /**
+   * The engine's session.update: on the first session only the transcription it needs (unless the
+   * client turned it off); on a new session the client's whole configuration replayed, plus a note
+   * that the conversation continues.
+   */
+  private engineSessionConfig(): Record<string, unknown> {
+    const transcription = { model: this.cfg.transcriptionModel };
+    if (this.generation === 0) {
+      return this.transcription === 'off' ? { type: 'realtime' } : { type: 'realtime', audio: { input: { transcription } } };
+    }
+    const c = structuredClone(this.clientConfig) as Record<string, any>;
+    c.type ??= 'realtime';
+    if (this.transcription !== 'off') {
+      c.audio = isObject(c.audio) ? c.audio : {};
+      c.audio.input = isObject(c.audio.input) ? c.audio.input : {};
+      if (this.transcription !== 'on') c.audio.input.transcription = transcription;
+    }
+    if (typeof c.instructions === 'string') c.instructions = `${c.instructions}\n\n${CONTINUATION_NOTE}`.trim();
+    return c;
+  }
+
+  // ---- client side -----------------------------------------------------------------------------
+
+  private onClientFrame(data: Buffer, binary: boolean): void {
+    if (this.ended) return;
+    this.framesUp++;
+    if (this.switching || this.holding || this.held.length > 0 || !this.link?.isOpen) {
+      this.hold(data, binary);
+      return;
+    }
+    if (!this.forward(data, binary)) {
+      // A response.create while the summary is inserted or old items deleted: held, not rejected.
+      this.hold(data, binary);
+      this.holding = true;
+      this.armHoldTimer();
+    }
+  }
+
+  /** Sends one client frame upstream; false when it has to wait (a response.create during an edit). */
+  private forward(data: Buffer, binary: boolean): boolean {
+    const link = this.link!;
+    if (binary) {
+      link.sendRaw(data, true);
+      return true;
+    }
+    const t = peekType(data);
+    if (DEBUG && t !== 'input_audio_buffer.append') this.log(`[${this.id}] up ${data.toString().slice(0, 200)} (summariser ${summariserState(this.agent.actor)})`);
+    if (t === 'input_audio_buffer.append' || t === null) {
+      link.sendRaw(data);
+    } else if (t === 'session.update') {
+      this.clientSessionUpdate(data);
+    } else if (t === 'response.create') {
+      if (this.editing()) return false;
+      link.sendRaw(data);
+      // Until the server starts it, the engine must not roll over under it.
+      this.clientResponsePending(true);
+    } else {
+      link.sendRaw(data);
+    }
+    this.backpressure();
+    return true;
+  }
+
+  private clientSessionUpdate(data: Buffer): void {
+    const parsed = parseFrame(data);
+    const s = parsed.ok && isObject(parsed.event.session) ? parsed.event.session : null;
+    if (!parsed.ok || !s) {
+      this.link!.sendRaw(data); // the server explains what is wrong with it
+      return;
+    }
+    const ev = { ...parsed.event } as Ev;
+    mergeInto(this.clientConfig, s);
+    const input = isObject(s.audio) && isObject(s.audio.input) ? s.audio.input : null;
+    if (input && 'transcription' in input) {
+      this.transcription = input.transcription === null ? 'off' : 'on';
+      // Transcription off: summaries go through an out-of-band response over item references.
+      if (!this.summariserFixed) this.summariser.kind = this.transcription === 'off' ? 'realtime-oob' : undefined;
+    } else if (this.transcription === 'unset') {
+      const audio = isObject(s.audio) ? s.audio : {};
+      ev.session = { ...s, audio: { ...audio, input: { ...(input ?? {}), transcription: { model: this.cfg.transcriptionModel } } } };
+    }
+    let assigned = false;
+    if (typeof ev.event_id !== 'string') {
+      ev.event_id = `event_proxy_${++this.assignedCounter}`;
+      this.assignedIds.add(ev.event_id);
+      assigned = true;
+    }
+    this.pendingUpdates.push({ who: 'client', eventId: ev.event_id, assigned });
+    this.link!.sendRaw(JSON.stringify(ev));
+  }
+
+  private pendingResponse = false;
+  private clientResponsePending(pending: boolean): void {
+    if (this.pendingResponse === pending) return;
+    this.pendingResponse = pending;
+    if (this.agent.actor.getSnapshot().status === 'active') this.agent.actor.send({ type: 'CLIENT.RESPONSE', pending });
+  }
+
+  /** The summariser is editing the server conversation (or about to, the moment it is quiet). */
+  private editing(): boolean {
+    const s = summariserState(this.agent.actor);
+    if (EDITING.has(s)) return true;
+    return s === 'awaitingQuiet' && !this.agent.actor.getSnapshot().matches({ online: { live: { response: 'active' } } });
+  }
+
+  private hold(data: Buffer, binary: boolean): void {
+    this.held.push({ data, binary });
+    this.heldBytes += data.length;
+    if (this.heldBytes > MAX_HELD) this.pauseClient();
+  }
+
+  /** Sends held frames in order until one has to wait again. */
+  private drain(): void {
+    if (this.switching || !this.link?.isOpen) return;
+    this.holding = false;
+    while (this.held.length) {
+      const f = this.held[0];
+      if (!this.forward(f.data, f.binary)) {
+        this.holding = true;
+        this.armHoldTimer();
+        return;
+      }
+      this.held.shift();
+      this.heldBytes -= f.data.length;
+    }
+    if (this.paused && this.heldBytes < LOW_WATER) this.resumeClient();
+  }
+
+  private armHoldTimer(): void {
+    // The summariser's own transitions do not always notify the root's subscribers: poll lightly.
+    if (this.holdTimer) return;
+    this.holdTimer = setInterval(() => {
+      if (this.ended || !this.editing()) {
+        clearInterval(this.holdTimer!);
+        this.holdTimer = null;
+        if (!this.ended) this.drain();
+      }
+    }, 5);
+  }
+
+  private backpressure(): void {
+    if (!this.paused && this.link && this.link.bufferedAmount > HIGH_WATER) this.pauseClient();
+  }
+
+  private pauseClient(): void {
+    if (this.paused || !this.client) return;
+    this.paused = true;
+    this.client.pause();
+    const t = setInterval(() => {
+      if (this.ended || ((this.link?.bufferedAmount ?? 0) < LOW_WATER && this.heldBytes < LOW_WATER)) {
+        clearInterval(t);
+        this.resumeClient();
+      }
+    }, 10);
+  }
+
+  private resumeClient(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.client?.resume();
+  }
+
+  private toClient(data: Buffer | string, binary: boolean): void {
+    if (!this.client) {
+      this.early.push({ data: typeof data === 'string' ? Buffer.from(data) : data, binary });
+      return;
+    }
+    if (this.client.readyState === 1) this.client.send(data, { binary });
+  }
+
+  // ---- ending ----------------------------------------------------------------------------------
+
+  private endedWith = { code: 1000, reason: '' };
+
+  private engineEnded(): void {
+    if (this.ended) return;
+    // The engine gave up (fatal upstream error, reconnects exhausted): the client learns why.
+    const c = this.lastUpstreamClose;
+    const code = c && c.code >= 3000 && c.code <= 4999 ? c.code : 1011;
+    const reason = (c && code === c.code ? c.reason : this.fatal?.message ?? 'upstream ended') || 'upstream ended';
+    void this.close('upstream ended', code, redact(reason, this.secrets));
+  }
+
+  /** Ends the connection: the client socket, the engine (journal flushed) and its upstream. */
+  async close(why: string, code = 1000, reason = ''): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.endedWith = { code, reason };
+    if (this.holdTimer) clearInterval(this.holdTimer);
+    const costUsd = this.agent.actor.getSnapshot().context.costUsd as number;
+    if (this.client && this.client.readyState === 1) this.client.close(code, truncateReason(reason));
+    await this.agent.stop().catch(() => {});
+    this.cfg.onEvent?.({
+      type: 'closed',
+      conn: this.id,
+      why,
+      code: this.client ? code : null,
+      costUsd: Math.round(costUsd * 1e6) / 1e6,
+      durationMs: Date.now() - this.openedAt,
+      summaries: this.summaries,
+      rollovers: this.rollovers,
+      framesUp: this.framesUp,
+      framesDown: this.framesDown,
+    });
+    this.emit('closed');
+  }
+}
+
+function truncateReason(r: string): string {
+  // A close reason is at most 123 bytes.
+  let s = r.replace(/\s+/g, ' ');
+  while (Buffer.byteLength(s) > 123) s = s.slice(0, -1);
+  return s;
+}
+
+/** Deep merge of a partial session.update into what the client configured so far. */
+function mergeInto(into: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    if (isObject(v) && isObject(into[k])) mergeInto(into[k] as Record<string, unknown>, v);
+    else into[k] = isObject(v) ? structuredClone(v) : v;
+  }
+}
+
+/** The summariser child's state (e.g. 'inserting'), read from the session actor's snapshot. */
+function summariserState(self: unknown): string {
+  const snap = (self as { getSnapshot(): { children: Record<string, { getSnapshot(): { value: unknown } } | undefined> } }).getSnapshot();
+  const v = snap.children.summariser?.getSnapshot().value;
+  return typeof v === 'string' ? v : JSON.stringify(v ?? 'none');
+}
