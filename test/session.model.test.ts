@@ -553,13 +553,13 @@ describe('session machine (model-based, through the socket)', () => {
     const mutant = sessionMachine.provide({ guards: { canReconnect: () => true } });
     const failures = await collectFailures(clean, (p) => replay(p, mutant).then(() => undefined));
     expect(failures.length).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it.skipIf(UNDER_STRYKER)('detects a reconnect that ignores the back-off (mutant: reconnectDelay 0)', async () => {
     const mutant = sessionMachine.provide({ delays: { reconnectDelay: 0 } });
     const failures = await collectFailures(clean, (p) => replay(p, mutant).then(() => undefined));
     expect(failures.some((f) => /the reconnect delay \(drop\) fired before/.test(f.message))).toBe(true);
-  });
+  }, 180_000);
 
   for (const path of paths) {
     const name = describeEvents(pathEvents(path)).replace(/^xstate.init → /, '');
