@@ -7,7 +7,7 @@
 //     online  (invokes the socket)
 //       connecting -> awaitingSession -> configuring -> seeding -> live -> rollingOver | closing
 //       live  (parallel, see machines/session/live.ts)
-//         response: idle | active( streaming | cancelling )
+//         response: idle | requested | active( streaming | cancelling )
 //         queue:    empty | queued | busy | clientPending   (clientPending: observer mode, realtime-proxy)
 //         summary:  idle | requested | collecting | summarising | writing | cooldown
 //         rollover: notDue | waitingForBoundary | waitingForQuiet
@@ -18,7 +18,7 @@
 // Fatal server errors (classifyServerError) and fatal closes (classifyClose) end the session from
 // every online state: no state below `online` handles SERVER.EVENT, so none can shadow that check.
 //
-// States: online connecting awaitingSession configuring seeding live response idle active
+// States: online connecting awaitingSession configuring seeding live response idle requested active
 //   streaming cancelling queue empty queued busy clientPending summary requested collecting summarising writing cooldown
 //   rollover notDue waitingForBoundary waitingForQuiet tools running answering rollingOver closing reconnecting
 //   closed failed
@@ -45,6 +45,9 @@ export const sessionMachine = sessionSetup.createMachine({
     cachedTokens: undefined,
     costUsd: 0,
     activeResponseId: null,
+    requestEventId: null,
+    requests: 0,
+    turnWaiting: false,
     configEventId: null,
     seed: input.seed ? { ...input.seed, eventId: null } : null,
     error: null,

@@ -103,10 +103,9 @@ const INITIAL: M = {
  * there; once the machine is fixed the test fails with "fixed", and the entry here goes.
  */
 const KNOWN_DEFECTS = {
-  F1: 'a response.create counts as in flight only once response.created arrives: a second turn sends a second response.create, a rollover can close the socket under a requested response (its answer is lost), and the summary can insert while a requested response starts',
-  F2: 'a turn queued when the connection switches never gets its response.create on the new connection (responseQueued is never flushed, and it blocks every later rollover)',
-  // F3 (a reconnect aborting a summary with a turn queued crashed the actor) and F4 (a fatal error while
-  // configuring or seeding did not end the session) were fixed by the issue-10 redesign.
+  // None open. Fixed: F1 (a response.create was in flight only from response.created), F2 (a turn
+  // queued across a connection switch never got its response.create), F3 (a reconnect aborting a
+  // summary with a turn queued crashed the actor), F4 (fatal error while configuring/seeding ignored).
 } as const;
 
 function reduce(p: M, ev: Ev): M {
@@ -114,8 +113,6 @@ function reduce(p: M, ev: Ev): M {
   const known = (id: keyof typeof KNOWN_DEFECTS) => {
     if (!m.known.includes(id)) m.known.push(id);
   };
-  // The machine counts a response as in flight only from response.created, not from its own response.create.
-  if (p.phase === 'live' && p.inFlight && !p.created && (ev.type === 'USER_TEXT' || ev.type === 'SUMMARY_TEXT')) known('F1');
   const send = (s: string) => m.out.sends.push(s);
   const emit = (s: string) => m.out.emits.push(s);
   const fail = (code: string) => {
@@ -158,12 +155,9 @@ function reduce(p: M, ev: Ev): M {
   const goLive = () => {
     m.phase = 'live';
     // A turn that was waiting when the connection switched still gets its response (the seed carries it).
-    if (m.queued) known('F2');
     flushQueued();
   };
   const atBoundary = () => {
-    // Today's machine sees a requested (not yet created) response as a boundary and rolls over under it.
-    if (m.phase === 'live' && m.rolloverDue && m.inFlight && !m.created && !m.queued && m.summary === 'none') known('F1');
     // Planned rollover only between turns: nothing in flight, nothing queued, no summary running.
     if (m.phase === 'live' && m.rolloverDue && !m.inFlight && !m.queued && m.summary === 'none') {
       send('CLOSE');

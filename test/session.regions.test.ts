@@ -64,9 +64,41 @@ describe('live regions', () => {
     s.clock.increment(9_999);
     expect(s.region('response')).toEqual({ active: 'streaming' });
     s.clock.increment(2);
-    expect(s.region('response')).toBe('idle');
     expect(errors.join()).toMatch(/no response\.done for r_stuck after 10 s/);
     expect(s.creates()).toBe(1);
+    // The queued turn's response.create is in flight from the moment it is sent.
+    expect(s.region('response')).toBe('requested');
+  });
+
+  it('a response.create is in flight from the moment it is sent: a second turn waits for its response.done', () => {
+    const s = live();
+    s.actor.send({ type: 'USER.TEXT', text: 'one' });
+    expect(s.creates()).toBe(1);
+    expect(s.region('response')).toBe('requested');
+    s.actor.send({ type: 'USER.TEXT', text: 'two' }); // before response.created
+    expect(s.creates()).toBe(1);
+    expect(s.region('queue')).toBe('queued');
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    expect(s.creates()).toBe(1);
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [] } });
+    expect(s.creates()).toBe(2);
+    expect(s.region('queue')).toBe('empty');
+  });
+
+  it('an error answering our response.create (same event_id) ends `requested`; an unrelated error does not', () => {
+    const s = live();
+    const errors: string[] = [];
+    s.actor.on('error', (e) => errors.push((e as unknown as { error: Error }).error.message));
+    s.actor.send({ type: 'USER.TEXT', text: 'one' });
+    const create = s.sent.find((e) => e.type === 'response.create')!;
+    expect(typeof create.event_id).toBe('string');
+    s.server({ type: 'error', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'other', event_id: 'evt_someone_else' } });
+    expect(s.region('response')).toBe('requested');
+    s.server({ type: 'error', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'bad response', event_id: create.event_id } });
+    expect(s.region('response')).toBe('idle');
+    expect(errors).toHaveLength(2); // both reported, once each
+    s.actor.send({ type: 'USER.TEXT', text: 'two' });
+    expect(s.creates()).toBe(2);
   });
 
   it('an interrupt during a response cancels it once (cancelling), and summariseNow waits for its end', () => {

@@ -2,7 +2,7 @@
 // session's one SERVER.EVENT handler) or to the user's events, and each event has exactly one
 // handler per region, so nothing shadows anything.
 //
-//   response: idle | active(streaming | cancelling)      response.created .. response.done, timeout
+//   response: idle | requested | active(streaming | cancelling)   response.create sent .. response.done, error, timeout
 //   queue:    empty | queued | busy | clientPending       a response.create waiting for a boundary
 //   summary:  idle | requested | collecting | summarising | writing | cooldown   (the summariser's phases)
 //   rollover: notDue | waitingForBoundary | waitingForQuiet   before expires_at, at a turn boundary
@@ -10,13 +10,40 @@
 import { and, not, or } from 'xstate';
 import { sessionSetup } from './setup.js';
 
+// A response is in flight from the moment our response.create goes out (`requested`), not only from
+// response.created: otherwise a second turn sends a second response.create, a rollover closes the
+// socket under it and the summary inserts while it starts. The entering transitions mirror the queue
+// region's sending ones (same event, same guard, same snapshot), so the two never disagree.
+// Anything else that puts a response.create on the wire (a client's forwarded one) enters
+// `requested` the same way, after setting requestEventId.
+const toRequested = { target: 'requested', guard: 'queueSends' } as const;
 const response = sessionSetup.createStateConfig({
   initial: 'idle',
   states: {
     idle: {
+      // The queue's eventless flush of a waiting turn (queued -> empty) happens in this same microstep.
+      always: { guard: 'queueFlushes', target: 'requested' },
       on: {
+        'USER.TEXT': toRequested,
+        'USER.COMMIT': toRequested,
+        'TOOLS.ANSWERED': toRequested,
+        // A response the server started on its own (server VAD).
         'RESPONSE.CREATED': { target: 'active', actions: ['takeResponse', { type: 'tellSummariserActive', params: { active: true } }] },
         INTERRUPT: { actions: 'truncate' },
+      },
+    },
+    // Sent, not yet created: ends with response.created, a rejecting error for its event_id, or the timeout.
+    requested: {
+      entry: { type: 'tellSummariserActive', params: { active: true } },
+      on: {
+        'RESPONSE.CREATED': { target: 'active', actions: ['clearRequest', 'takeResponse'] },
+        'SERVER.ERROR': { guard: 'requestRejected', target: 'idle', actions: ['reportServerError', 'clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
+        // conversation_already_has_active_response: the queue region (busy) asks again later.
+        'RESPONSE.BUSY': { target: 'idle', actions: ['clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
+        INTERRUPT: { actions: 'truncate' },
+      },
+      after: {
+        responseTimeout: { target: 'idle', actions: ['warnResponseTimeout', 'clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
       },
     },
     // The response timer restarts when the server creates another response.
@@ -40,7 +67,9 @@ const response = sessionSetup.createStateConfig({
 const queue = sessionSetup.createStateConfig({
   initial: 'empty',
   states: {
+    // A turn left waiting by a connection switch is still waiting on the new connection.
     empty: {
+      always: { guard: 'turnWaiting', target: 'queued' },
       on: {
         'USER.TEXT': [
           { guard: 'isObserver', actions: 'sendUserInput' },
@@ -76,6 +105,7 @@ const queue = sessionSetup.createStateConfig({
     // The server said a response is already active (one we may not have seen created): wait for a
     // response to end, or the summariser to move on, before asking again (never a create/error loop).
     busy: {
+      entry: 'markTurnWaiting',
       on: {
         'RESPONSE.DONE': 'queued',
         'SUMMARY.PHASE': 'queued',
@@ -87,6 +117,7 @@ const queue = sessionSetup.createStateConfig({
     // One queued response.create answers every turn that arrived meanwhile; it goes out as soon as
     // nothing blocks (eventless: re-checked after every event).
     queued: {
+      entry: 'markTurnWaiting',
       always: { guard: 'notBlocked', target: 'empty', actions: 'createResponse' },
       on: {
         'RESPONSE.BUSY': 'busy',

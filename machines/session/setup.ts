@@ -67,9 +67,18 @@ export const sessionSetup = setup({
     isSeedError: ({ context, event }) => event.type === 'SERVER.ERROR' && !!context.seed?.eventId && event.eventId === context.seed.eventId,
     nothingToSeed: ({ context }) => context.seed === null,
     notClosing: not(stateIn('#session.online.closing')),
-    responseActive: stateIn(`${LIVE}.response.active`),
-    /** Never create a response while one runs or the summary is inserted or old items deleted. */
-    responseBlocked: or([stateIn(`${LIVE}.response.active`), stateIn(`${LIVE}.summary.writing`)]),
+    /** A response.create is in flight from the moment it is sent (requested) until its response ends. */
+    responseActive: or([stateIn(`${LIVE}.response.requested`), stateIn(`${LIVE}.response.active`)]),
+    /** Never create a response while one is requested or runs, or the summary is inserted or old items deleted. */
+    responseBlocked: or([stateIn(`${LIVE}.response.requested`), stateIn(`${LIVE}.response.active`), stateIn(`${LIVE}.summary.writing`)]),
+    /** The queue region sends response.create on this event (the response region enters `requested` with it). */
+    queueSends: and([stateIn(`${LIVE}.queue.empty`), not('responseBlocked'), not('isObserver')]),
+    /** The queue's eventless flush fires in the same microstep (both read the same snapshot). */
+    queueFlushes: and([stateIn(`${LIVE}.queue.queued`), not('responseBlocked')]),
+    /** An error event answering our response.create (matched by its event_id). */
+    requestRejected: ({ context, event }) => event.type === 'SERVER.ERROR' && !!context.requestEventId && event.eventId === context.requestEventId,
+    /** A turn was waiting for its response.create when the connection switched. */
+    turnWaiting: ({ context }) => context.turnWaiting,
     /** A turn boundary: nothing in flight, nothing queued, no summary under way. */
     atBoundary: and([responseIdle, stateIn(`${LIVE}.queue.empty`), summaryQuiet, stateIn(`${LIVE}.tools.idle`)]),
     /** Tool calls are running: a summary waits for their follow-up response (a call is never folded alone). */
@@ -204,6 +213,7 @@ export const sessionSetup = setup({
         reconnectDelayMs: params.reason === 'drop' ? backoffDelay(context, attempt) : 0,
         generation: context.generation + 1,
         activeResponseId: null,
+        requestEventId: null,
       };
     }),
     announceReconnect: enqueueActions(({ context, enqueue }) => {
@@ -260,7 +270,16 @@ export const sessionSetup = setup({
         enqueue.sendTo('socket', { type: 'SEND', event: { type: 'input_audio_buffer.commit' } });
       }
     }),
-    createResponse: sendTo('socket', { type: 'SEND', event: { type: 'response.create' } }),
+    // Deterministic event ids, so an error answering this response.create can be matched to it.
+    createResponse: enqueueActions(({ context, enqueue }) => {
+      const requests = context.requests + 1;
+      const eventId = `rtc_resp_${context.generation}_${requests}`;
+      enqueue.assign({ requests, requestEventId: eventId, turnWaiting: false });
+      enqueue.sendTo('socket', { type: 'SEND', event: { type: 'response.create', event_id: eventId } });
+    }),
+    clearRequest: assign({ requestEventId: null }),
+    /** Survives a connection switch (the queue region does not): the next live flushes it. */
+    markTurnWaiting: assign({ turnWaiting: true }),
     cancelResponse: sendTo('socket', { type: 'SEND', event: { type: 'response.cancel' } }),
     truncate: enqueueActions(({ context, event, enqueue: raw }) => {
       // No item playing (agent.interrupt() while tools run): cancelling is all there is to do.
@@ -291,7 +310,7 @@ export const sessionSetup = setup({
       type: 'error' as const,
       error: new AgentError(
         'server_error',
-        `no response.done for ${context.activeResponseId} after ${Math.round((context.input.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS) / 1000)} s: treating the response as ended; check the server`,
+        `${context.activeResponseId ? `no response.done for ${context.activeResponseId}` : `no response.created for ${context.requestEventId ?? 'response.create'}`} after ${Math.round((context.input.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS) / 1000)} s: treating the response as ended; check the server`,
       ),
     })),
 

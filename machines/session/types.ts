@@ -132,6 +132,12 @@ export interface SessionContext {
   costUsd: number;
   /** The in-band response in flight (the response region says whether there is one). */
   activeResponseId: string | null;
+  /** event_id of the response.create in flight (the response region's `requested`), for error matching. */
+  requestEventId: string | null;
+  /** response.create events sent on this session (their event ids). */
+  requests: number;
+  /** A user turn waits for a response.create; kept across a reconnect or rollover (the queue region is not). */
+  turnWaiting: boolean;
   configEventId: string | null;
   seed: SessionSeed | null;
   error: AgentError | null;
