@@ -1,48 +1,19 @@
 // One WebSocket connection: the protocol state machine of a realtime session (GA canonical;
 // beta translated at the edge with src/protocol/dialect.ts). This last layer receives and dispatches
 // client events; the sections live in session-core/-input/-items/-tools/-responses.ts.
-import type { WebSocket, RawData } from 'ws';
-import type {
-  ConversationItem,
-  RealtimeServerEvent,
-  RealtimeResponse,
-  RealtimeResponseStatus,
-} from 'openai/resources/realtime/realtime';
-import { clientEventFromBeta, serverEventToBeta } from '../protocol/dialect.js';
+import type { WebSocket,RawData } from 'ws';
+import { clientEventFromBeta } from '../protocol/dialect.js';
 import type { WireEvent } from '../protocol/events.js';
-import { CHUNK_MS, bytesPerMs, durationMs, speechDurationMs, voiceAudio, voiceChunk, type AudioFormatType } from './audio.js';
-import { ConversationStore, computeBlock, type StoredItem } from './conversation-store.js';
-import { E, type EmulatorError } from './errors.js';
-import { DEFAULT_TRANSCRIPTION_DELAY_MS, deleteShouldFail, rateLimitMessage, transcriptionOutcome } from './faults.js';
-import { validateItem } from './items.js';
-import { UNINTELLIGIBLE, generateReply, lastUserIndex, lastUserText } from './model.js';
-import { TOOL_CALL_FIELD, argumentDeltas, decideToolCalls, parseToolCallHint, type PlannedCall, type ToolCallScript } from './tools.js';
-import type { Ids, Rng } from './rng.js';
+import { E } from './errors.js';
+import type { Ids,Rng } from './rng.js';
 import {
-  applyGaSessionUpdate,
-  applyTranscriptionSessionUpdate,
-  defaultSession,
-  isErr,
-  parseResponseParams,
-  sessionToWire,
-  validateBetaSession,
-  vadSilenceMs,
-  type EffectiveSession,
-  type ResponseParams,
+applyGaSessionUpdate,
+applyTranscriptionSessionUpdate,isErr,
+parseResponseParams,validateBetaSession
 } from './session-config.js';
-import {
-  buildUsage,
-  cachedTokens,
-  outputAudioTokens,
-  planTruncation,
-  textTokens,
-  type CacheResult,
-  type TokenBlock,
-} from './usage.js';
-import { EnergyVad, type VadEvent } from './vad.js';
 import type { ResolvedOptions } from './options.js';
 import { Responses } from './session-responses.js';
-import { EVENT_PARAMETERS, SERVICE_CLIENT_EVENTS, isObj, type SessionInit } from './session-core.js';
+import { EVENT_PARAMETERS,SERVICE_CLIENT_EVENTS,isObj,type SessionInit } from './session-core.js';
 
 export { HINT_FIELD, SERVICE_CLIENT_EVENTS, SUPPORTED_CLIENT_EVENTS, type EmulatorSessionHandle } from './session-core.js';
 

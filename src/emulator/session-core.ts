@@ -2,45 +2,30 @@
 // protocol is split along the session's sections: session-input (input audio, VAD, transcription),
 // session-items (conversation items), session-tools (function calls), session-responses (response
 // generation) and realtime-session (receiving and dispatch). Each layer extends the previous one.
-import type { WebSocket, RawData } from 'ws';
+import type { WebSocket,RawData } from 'ws';
 import type {
-  ConversationItem,
-  RealtimeServerEvent,
-  RealtimeResponse,
-  RealtimeResponseStatus,
+ConversationItem,
+RealtimeServerEvent,
+RealtimeResponse,
+RealtimeResponseStatus,
 } from 'openai/resources/realtime/realtime';
-import { clientEventFromBeta, serverEventToBeta } from '../protocol/dialect.js';
+import { serverEventToBeta } from '../protocol/dialect.js';
 import type { WireEvent } from '../protocol/events.js';
-import { CHUNK_MS, bytesPerMs, durationMs, speechDurationMs, voiceAudio, voiceChunk, type AudioFormatType } from './audio.js';
-import { ConversationStore, computeBlock, type StoredItem } from './conversation-store.js';
-import { E, type EmulatorError } from './errors.js';
-import { DEFAULT_TRANSCRIPTION_DELAY_MS, deleteShouldFail, rateLimitMessage, transcriptionOutcome } from './faults.js';
-import { validateItem } from './items.js';
-import { UNINTELLIGIBLE, generateReply, lastUserIndex, lastUserText } from './model.js';
-import { TOOL_CALL_FIELD, argumentDeltas, decideToolCalls, parseToolCallHint, type PlannedCall, type ToolCallScript } from './tools.js';
-import { Rng, type Ids } from './rng.js';
+import { type AudioFormatType } from './audio.js';
+import { ConversationStore,computeBlock,type StoredItem } from './conversation-store.js';
+import { E,type EmulatorError } from './errors.js';
+import { type PlannedCall,type ToolCallScript } from './tools.js';
+import { Rng,type Ids } from './rng.js';
 import {
-  applyGaSessionUpdate,
-  defaultSession,
-  isErr,
-  parseResponseParams,
-  sessionToWire,
-  transcriptionSessionToWire,
-  validateBetaSession,
-  vadSilenceMs,
-  type EffectiveSession,
-  type ResponseParams,
+defaultSession,sessionToWire,
+transcriptionSessionToWire,type EffectiveSession,
+type ResponseParams
 } from './session-config.js';
 import {
-  buildUsage,
-  cachedTokens,
-  outputAudioTokens,
-  planTruncation,
-  textTokens,
-  type CacheResult,
-  type TokenBlock,
+type CacheResult,
+type TokenBlock
 } from './usage.js';
-import { EnergyVad, type VadEvent } from './vad.js';
+import { EnergyVad } from './vad.js';
 import type { ResolvedOptions } from './options.js';
 
 

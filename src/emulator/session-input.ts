@@ -1,44 +1,19 @@
 // One WebSocket connection, part 2: input audio, server VAD and input transcription.
-import type { WebSocket, RawData } from 'ws';
-import type {
-  ConversationItem,
-  RealtimeServerEvent,
-  RealtimeResponse,
-  RealtimeResponseStatus,
-} from 'openai/resources/realtime/realtime';
-import { clientEventFromBeta, serverEventToBeta } from '../protocol/dialect.js';
 import type { WireEvent } from '../protocol/events.js';
-import { CHUNK_MS, bytesPerMs, durationMs, speechDurationMs, voiceAudio, voiceChunk, type AudioFormatType } from './audio.js';
-import { ConversationStore, computeBlock, type StoredItem } from './conversation-store.js';
-import { E, type EmulatorError } from './errors.js';
-import { DEFAULT_TRANSCRIPTION_DELAY_MS, deleteShouldFail, rateLimitMessage, transcriptionOutcome } from './faults.js';
-import { validateItem } from './items.js';
-import { UNINTELLIGIBLE, generateReply, lastUserIndex, lastUserText } from './model.js';
-import { TOOL_CALL_FIELD, argumentDeltas, decideToolCalls, parseToolCallHint, type PlannedCall, type ToolCallScript } from './tools.js';
-import type { Ids, Rng } from './rng.js';
+import { bytesPerMs,durationMs } from './audio.js';
+import { type StoredItem } from './conversation-store.js';
+import { E } from './errors.js';
+import { DEFAULT_TRANSCRIPTION_DELAY_MS,transcriptionOutcome } from './faults.js';
+import { UNINTELLIGIBLE } from './model.js';
+import { TOOL_CALL_FIELD,parseToolCallHint } from './tools.js';
 import {
-  applyGaSessionUpdate,
-  defaultSession,
-  isErr,
-  parseResponseParams,
-  sessionToWire,
-  validateBetaSession,
-  vadSilenceMs,
-  type EffectiveSession,
-  type ResponseParams,
+vadSilenceMs
 } from './session-config.js';
 import {
-  buildUsage,
-  cachedTokens,
-  outputAudioTokens,
-  planTruncation,
-  textTokens,
-  type CacheResult,
-  type TokenBlock,
+textTokens
 } from './usage.js';
-import { EnergyVad, type VadEvent } from './vad.js';
-import type { ResolvedOptions } from './options.js';
-import { SessionCore, type ActiveResponse, type CallState, type LateTranscript, HINT_FIELD, WIRE_NULL, isObj } from './session-core.js';
+import { EnergyVad,type VadEvent } from './vad.js';
+import { SessionCore,type LateTranscript,HINT_FIELD,WIRE_NULL } from './session-core.js';
 
 export abstract class InputAudio extends SessionCore {
   protected override configureVad(): void {

@@ -1,45 +1,18 @@
 // One WebSocket connection, part 3: conversation items (create, delete, retrieve, truncate).
-import type { WebSocket, RawData } from 'ws';
 import type {
-  ConversationItem,
-  RealtimeServerEvent,
-  RealtimeResponse,
-  RealtimeResponseStatus,
+ConversationItem
 } from 'openai/resources/realtime/realtime';
-import { clientEventFromBeta, serverEventToBeta } from '../protocol/dialect.js';
 import type { WireEvent } from '../protocol/events.js';
-import { CHUNK_MS, bytesPerMs, durationMs, speechDurationMs, voiceAudio, voiceChunk, type AudioFormatType } from './audio.js';
-import { ConversationStore, computeBlock, type StoredItem } from './conversation-store.js';
-import { E, type EmulatorError } from './errors.js';
-import { DEFAULT_TRANSCRIPTION_DELAY_MS, deleteShouldFail, rateLimitMessage, transcriptionOutcome } from './faults.js';
+import { durationMs,voiceAudio } from './audio.js';
+import { E } from './errors.js';
+import { deleteShouldFail } from './faults.js';
 import { validateItem } from './items.js';
-import { UNINTELLIGIBLE, generateReply, lastUserIndex, lastUserText } from './model.js';
-import { TOOL_CALL_FIELD, argumentDeltas, decideToolCalls, parseToolCallHint, type PlannedCall, type ToolCallScript } from './tools.js';
-import type { Ids, Rng } from './rng.js';
+import { TOOL_CALL_FIELD,parseToolCallHint } from './tools.js';
 import {
-  applyGaSessionUpdate,
-  defaultSession,
-  isErr,
-  parseResponseParams,
-  sessionToWire,
-  validateBetaSession,
-  vadSilenceMs,
-  type EffectiveSession,
-  type ResponseParams,
+isErr
 } from './session-config.js';
-import {
-  buildUsage,
-  cachedTokens,
-  outputAudioTokens,
-  planTruncation,
-  textTokens,
-  type CacheResult,
-  type TokenBlock,
-} from './usage.js';
-import { EnergyVad, type VadEvent } from './vad.js';
-import type { ResolvedOptions } from './options.js';
 import { InputAudio } from './session-input.js';
-import { type ActiveResponse, type CallState, type LateTranscript, HINT_FIELD, WIRE_NULL, isObj } from './session-core.js';
+import { HINT_FIELD,isObj } from './session-core.js';
 
 export abstract class Items extends InputAudio {
   // ------------------------------------------------------------------ items
