@@ -30,17 +30,7 @@ export type JournalEntry =
    * A tool call and what the model was told (the function_call / function_call_output items are
    * journaled as turns too, paired by callId).
    */
-  | {
-      type: 'tool';
-      callId: string;
-      name: string;
-      arguments: string;
-      status: 'done' | 'failed' | 'cancelled' | 'timedOut';
-      output: string;
-      error: string | null;
-      durationMs: number;
-      responseId: string;
-    }
+  | ({ type: 'tool' } & ToolCallRecord)
   | { type: 'error'; code: string; message: string }
   | { type: 'end'; reason: string };
 
@@ -94,3 +84,16 @@ export function conversationFromJournal(lines: readonly JournalLine[]): { id: st
     return rest;
   });
 }
+
+/** One settled tool call: name, the model's arguments (JSON text), what the model was told, how it ended. */
+export type ToolCallRecord = {
+  callId: string;
+  name: string;
+  arguments: string;
+  status: 'done' | 'failed' | 'cancelled' | 'timedOut';
+  /** What was sent back to the model. */
+  output: string;
+  error: string | null;
+  durationMs: number;
+  responseId: string;
+};

@@ -31,7 +31,8 @@ export interface TlsMaterial {
   dir?: string;
 }
 
-export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
+/** A self-signed certificate for loopback (and `host`), valid a week: PEM cert and key, in memory. */
+export async function selfSignedPem(host: string, commonName = 'realtime-emulator'): Promise<{ cert: string; key: string }> {
   const altNames: Array<{ type: 2 | 7; value?: string; ip?: string }> = [
     { type: 2, value: 'localhost' },
     { type: 7, ip: '127.0.0.1' },
@@ -39,7 +40,7 @@ export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
   ];
   if (/^[\d.]+$/.test(host) && host !== '127.0.0.1' && host !== '0.0.0.0') altNames.push({ type: 7, ip: host });
   else if (!/^[\d.:]+$/.test(host) && host !== 'localhost') altNames.push({ type: 2, value: host });
-  const pems = await generate([{ name: 'commonName', value: 'realtime-emulator' }], {
+  const pems = await generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
@@ -51,10 +52,16 @@ export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
       { name: 'subjectAltName', altNames },
     ],
   });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** The emulator's certificate, also written to a temp file clients can trust (`path`). */
+export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
+  const pem = await selfSignedPem(host);
   const dir = mkdtempSync(join(tmpdir(), 'realtime-emulator-'));
   const path = join(dir, 'certificate.pem');
-  writeFileSync(path, pems.cert);
-  return { cert: pems.cert, key: pems.private, path, dir };
+  writeFileSync(path, pem.cert);
+  return { ...pem, path, dir };
 }
 
 /** The API key of a request: `Authorization: Bearer`, Azure `api-key`, or a browser subprotocol. */

@@ -7,7 +7,7 @@ import { createServer as createHttp, type IncomingMessage, type Server } from 'n
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { generate } from 'selfsigned';
+import { selfSignedPem } from '../emulator/server.js';
 import { ProxyConnection } from './connection.js';
 import { redact } from '../errors.js';
 import type { AgentOptions, ConnectionOptions, SummariserOptions } from '../types.js';
@@ -99,27 +99,6 @@ function refuse(socket: Socket, status: number, code: string, message: string): 
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-async function selfSigned(host: string): Promise<{ cert: string; key: string }> {
-  const altNames: Array<{ type: 2 | 7; value?: string; ip?: string }> = [
-    { type: 2, value: 'localhost' },
-    { type: 7, ip: '127.0.0.1' },
-    { type: 7, ip: '::1' },
-  ];
-  if (/^[\d.]+$/.test(host) && host !== '127.0.0.1' && host !== '0.0.0.0') altNames.push({ type: 7, ip: host });
-  const pems = await generate([{ name: 'commonName', value: 'realtime-proxy' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 7 * 24 * 3600_000),
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
 
 const PASS_HEADERS = ['openai-organization', 'openai-project', 'openai-beta'];
 
@@ -131,7 +110,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
   }
   const log = o.log ?? (() => {});
   const secrets = [o.connection.apiKey, o.summariser.apiKey, ...tokens].filter((s): s is string => !!s);
-  const tls = o.tls === true ? await selfSigned(host) : o.tls || undefined;
+  const tls = o.tls === true ? await selfSignedPem(host, 'realtime-proxy') : o.tls || undefined;
   const server: Server = tls ? createHttps({ cert: tls.cert, key: tls.key }) : createHttp();
   server.on('request', (_req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain' }).end('realtime-proxy: connect with a WebSocket to /v1/realtime?model=...\n');

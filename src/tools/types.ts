@@ -38,16 +38,5 @@ export interface FunctionDeclaration {
   parameters: JsonSchema;
 }
 
-/** One settled tool call, as the agent reports and journals it. */
-export interface ToolCallEvent {
-  callId: string;
-  name: string;
-  /** The model's arguments (JSON text). */
-  arguments: string;
-  status: 'done' | 'failed' | 'cancelled' | 'timedOut';
-  /** What was sent back to the model. */
-  output: string;
-  error: string | null;
-  durationMs: number;
-  responseId: string;
-}
+/** One settled tool call, as the agent reports and journals it (the journal's `tool` entry). */
+export type { ToolCallRecord as ToolCallEvent } from '../conversation/journal.js';
