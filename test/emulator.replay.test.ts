@@ -104,6 +104,9 @@ describe('the recorder (library option `record`)', () => {
       agent.sendText('Hello, recorder');
       await done;
       await agent.idle();
+      // The service sends rate_limits.updated ~40 ms after response.done (captured): wait until the
+      // recording has it, so the recording holds the whole response cycle the replay will see.
+      for (let i = 0; i < 100 && !readFileSync(file, 'utf8').includes('"rate_limits.updated"'); i++) await new Promise((r) => setTimeout(r, 50));
       agent.appendAudio(Buffer.alloc(4800));
     } finally {
       await agent.stop();
