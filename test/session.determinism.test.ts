@@ -5,18 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
 import { sessionMachine, type SessionEvent, type SocketCommand } from '../machines/session.machine.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
+import { prng as seeded } from '../bench/lib/stats.js'; // mulberry32: the test's own seeded source, not the engine's
 
-/** mulberry32: a tiny seeded PRNG (the oracle's own, not the engine's). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 

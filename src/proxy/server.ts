@@ -7,7 +7,7 @@ import { createServer as createHttp, type IncomingMessage, type Server } from 'n
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { selfSignedPem } from '../emulator/server.js';
+import { requestKey, selfSignedPem } from '../emulator/server.js';
 import { ProxyConnection } from './connection.js';
 import { redact } from '../errors.js';
 import type { AgentOptions, ConnectionOptions, SummariserOptions } from '../types.js';
@@ -70,16 +70,7 @@ export function isLoopback(host: string): boolean {
 
 /** The credential a client presented: Bearer, api-key header, or the browser subprotocol. */
 export function clientCredential(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    if (m && m[1].trim()) return m[1].trim();
-  }
-  const az = req.headers['api-key'];
-  if (typeof az === 'string' && az.trim()) return az.trim();
-  const protos = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-  const p = protos.find((x) => x.startsWith('openai-insecure-api-key.'));
-  return p ? p.slice('openai-insecure-api-key.'.length) || undefined : undefined;
+  return requestKey(req) || undefined; // an empty subprotocol key is no credential
 }
 
 function tokenMatches(given: string, tokens: readonly string[]): boolean {
