@@ -145,7 +145,7 @@ const summary = sessionSetup.createStateConfig({
         SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { actions: 'startSummary' }],
         'RESPONSE.DONE': [
           // Never fold a call before its output is in: summarise at the tools' follow-up response.
-          { guard: and(['shouldSummarise', 'toolsPending']), target: 'requested' },
+          { guard: and(['toolsPending', 'shouldSummarise']), target: 'requested' },
           { guard: 'shouldSummarise', actions: 'startSummary' },
         ],
       },

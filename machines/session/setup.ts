@@ -125,7 +125,7 @@ export const sessionSetup = setup({
           const calls = functionCalls(ev.response);
           if (calls.length > 0) enqueue.raise({ type: 'TOOLS.CALLED', responseId: str(isObject(ev.response) ? ev.response.id : ''), calls });
         }
-        applyReduced(context, reduced, enqueue, inState(check, summaryCollecting));
+        applyReduced(context, reduced, enqueue, () => inState(check, summaryCollecting));
         const item = isObject(ev.item) ? ev.item : {};
         if ((ev.type === 'conversation.item.added' || ev.type === 'conversation.item.created') && context.seed && item.id === context.seed.id) {
           enqueue.raise({ type: 'SEED.ACKED' });
@@ -231,7 +231,7 @@ export const sessionSetup = setup({
       // journaled, never silently dropped. The next server conversation starts empty.
       const enqueue = asEnqueue(raw);
       const settled = settlePending(mirrorOf(context));
-      applyReduced(context, settled, enqueue, false);
+      applyReduced(context, settled, enqueue, () => false);
       const plan = buildSeed(settled.mirror.turns);
       const seed = plan ? { id: `seed_${context.link.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
       enqueue.assign({ mirror: [], hunting: [], early: {}, audioMs: {}, seed });
@@ -323,7 +323,7 @@ export const sessionSetup = setup({
     transcriptDone: enqueueActions(({ context, event, enqueue, check }) => {
       if (!('output' in event)) return;
       const out = (event as { output: { itemId: string; text: string; source: 'event' | 'retrieve' | 'inaudible' } }).output;
-      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue), inState(check, summaryCollecting));
+      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue), () => inState(check, summaryCollecting));
     }),
     spawnSummariser: enqueueActions(({ context, enqueue, self }) => {
       enqueue.spawnChild('summariser', {
