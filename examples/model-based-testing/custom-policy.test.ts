@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { createActor, type AnyEventObject } from 'xstate';
 import {
   cacheAwareStrategy,
+  createRealtimeAgent,
   hysteresisStrategy,
   isSummary,
   summariserMachine,
@@ -30,6 +31,7 @@ import {
   summariserDoubles,
   type ModelPath,
 } from 'realtime-context/testing';
+import { startEmulator } from 'realtime-context/emulator';
 
 // ---- your strategy ---------------------------------------------------------------------------------
 export interface TurnBudgetOptions {
@@ -352,5 +354,47 @@ describe('turn-budget inside the real summariser machine', () => {
     const failures = await collectFailures(paths, (p) => replay(p, broken));
     expect(failures.length).toBeGreaterThan(0);
     expect(failures.map((f) => f.message.split('\n')[0])).toContainEqual(expect.stringMatching(/^invariant "a summary is inserted only if it makes the window smaller/));
+  });
+});
+
+// ---- (c) the same through the whole library: the agent against the embedded emulator ----------------------
+describe('turn-budget through createRealtimeAgent, against the embedded emulator', () => {
+  it('summarises on its own after the 3rd user turn; the server keeps exactly what the strategy kept', async () => {
+    const strategy = turnBudgetStrategy({ maxWindow: 100_000, everyTurns: 3, keepLastTurns: 3 });
+    const emu = await startEmulator();
+    const agent = createRealtimeAgent({
+      connection: { url: emu.url, apiKey: 'sk-example-not-a-real-key' },
+      session: { turnDetection: null },
+      policy: { triggerTokens: 100_000, targetTokens: 0, keepLastTurns: 2, strategy },
+    });
+    // The mirror the session hands the summariser: as it is when a response is done.
+    let atResponseDone: Turn[] = [];
+    agent.on('response.done', () => void (atResponseDone = agent.history()));
+    const summaries: string[][] = [];
+    agent.on('summary', (s) => void summaries.push(s.replacedIds));
+    try {
+      await agent.start();
+      for (const [i, q] of ['Which trains go north?', 'And the last one tonight?', 'Book it, please.'].entries()) {
+        const done = new Promise<void>((resolve) => {
+          const off = agent.on('response.done', () => (off(), resolve()));
+        });
+        agent.sendText(q);
+        await done;
+        await agent.idle();
+        if (i < 2) expect(summaries, `no summary before 3 user turns (turn ${i + 1})`).toEqual([]);
+      }
+      // The oracle: three exchanges, keep 3 turns (a2 u3 a3), cut back to the user turn: u1 a1 go.
+      expect(atResponseDone.map((t) => t.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+      expect(summaries).toEqual([ids(atResponseDone.slice(0, 2))]);
+      const plan = strategy.planFold({ turns: atResponseDone, window: 0, policy: { triggerTokens: 100_000, targetTokens: 0, keepLastTurns: 2 } });
+      if ('skip' in plan) throw new Error(`the strategy skipped: ${plan.skip}`);
+      expect(summaries).toEqual([ids(plan.fold)]);
+      const server = emu.sessions().at(-1)!.items().map((item) => (item as { id: string }).id);
+      expect(server.slice(1)).toEqual(ids(plan.keep));
+      expect(ids(agent.history())).toEqual(server);
+    } finally {
+      await agent.stop();
+      await emu.close();
+    }
   });
 });
