@@ -48,6 +48,11 @@ export interface TurnBudgetOptions {
  * turn (so a question stays with its answer), never inside a function call/output pair, and never
  * after a turn whose transcript is still pending (that turn would be summarised as nothing).
  */
+function userTurnsSinceLastSummary(turns: readonly Turn[]): number {
+  const since = turns.slice(turns.map((t) => isSummary(t)).lastIndexOf(true) + 1);
+  return since.filter((t) => t.kind === 'message' && t.role === 'user').length;
+}
+
 export function turnBudgetStrategy(o: TurnBudgetOptions): ContextStrategy {
   const roughTokens = (t: Turn, audioMs: StrategyView['audioMs']) =>
     4 + Math.ceil((t.text ?? '').length / 4) + (t.audio ? Math.ceil((audioMs?.(t.id) ?? 3000) / 100) : 0);
@@ -59,11 +64,7 @@ export function turnBudgetStrategy(o: TurnBudgetOptions): ContextStrategy {
   };
   return {
     name: 'turn-budget',
-    shouldSummarise: ({ turns, window }) => {
-      const sinceSummary = turns.slice(turns.map((t) => isSummary(t)).lastIndexOf(true) + 1);
-      const userTurns = sinceSummary.filter((t) => t.kind === 'message' && t.role === 'user').length;
-      return window >= o.maxWindow || userTurns >= o.everyTurns;
-    },
+    shouldSummarise: ({ turns, window }) => window >= o.maxWindow || userTurnsSinceLastSummary(turns) >= o.everyTurns,
     planFold: ({ turns, policy, audioMs }): FoldPlan | { skip: string } => {
       const keep = Math.max(o.keepLastTurns, policy.keepLastTurns);
       const regular = turns.flatMap((t, i) => (isSummary(t) ? [] : [i]));
@@ -105,6 +106,7 @@ function pairs(turns: readonly Turn[]): [Turn, Turn][] {
   return out;
 }
 const ids = (turns: readonly Turn[]) => turns.map((t) => t.id);
+const same = (a: readonly string[], b: readonly string[]) => JSON.stringify(a) === JSON.stringify(b);
 /** A skip reason a person can read: one line of words, no stack trace. */
 const readable = (reason: string) => /^[A-Za-z][^\n]{9,199}$/.test(reason) && !/\bat .+:\d+/.test(reason);
 
@@ -313,9 +315,9 @@ async function replay(path: ModelPath, machine = summariserMachine) {
       },
       invariants: {
         'the machine summarises exactly the turns the strategy planned': () =>
-          summarise.calls.slice(since.summarise).every((c) => JSON.stringify(ids(c.input.turns)) === JSON.stringify(plannedIds())),
+          summarise.calls.slice(since.summarise).every((c) => same(ids(c.input.turns), plannedIds())),
         'what the machine deletes is exactly what the strategy planned': () =>
-          deleteItems.calls.slice(since.delete).every((c) => JSON.stringify(c.input.ids) === JSON.stringify(plannedIds())),
+          deleteItems.calls.slice(since.delete).every((c) => same(c.input.ids, plannedIds())),
         'a skip deletes nothing': () => {
           const skipped = parent.events.slice(since.reports).some((e) => e.type === 'SUMMARISER.SKIPPED');
           return !skipped || (insertSummary.calls.length === since.insert && deleteItems.calls.length === since.delete);
