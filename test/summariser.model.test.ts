@@ -283,16 +283,22 @@ describe('summariser machine (model-based, oracle)', () => {
   it.skipIf(UNDER_STRYKER)('detects an empty-summary guard that never fires (mutant provided with machine.provide)', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { emptySummary: () => false } }), p));
     expect(failures.length).toBeGreaterThan(0);
+    // A blank summary went on towards the insert instead of failing.
+    expect(failures.some((f) => /done\.actor\.summarise \{"output":\{"text":"[\s\\nt]*"\}\}\): expected '(awaitingQuiet|inserting)' to be 'cooldown'/.test(f.message))).toBe(true);
   });
 
   it.skipIf(UNDER_STRYKER)('detects a deletesFailed guard that never fires', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { deletesFailed: () => false } }), p));
     expect(failures.length).toBeGreaterThan(0);
+    // A failed delete was taken for a finished summary.
+    expect(failures.some((f) => /done\.actor\.deleteItems .*"failed":\["[^\]]+\]\}\}\): expected 'idle' to be 'cooldown'/.test(f.message))).toBe(true);
   });
 
   it.skipIf(UNDER_STRYKER)('detects inserting while a response is active (quiet guard always true)', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { quiet: () => true } }), p));
     expect(failures.length, failures.map((f) => f.message).join('\n')).toBeGreaterThan(0);
+    // The summary went straight to inserting while the response was still active.
+    expect(failures.some((f) => /expected 'inserting' to be 'awaitingQuiet'/.test(f.message))).toBe(true);
   });
 });
 
