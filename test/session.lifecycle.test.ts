@@ -1,0 +1,298 @@
+// The session's connection lifecycle outside the model walk (test/session.model.test.ts): a rejected
+// session configuration, the wording of a close that ends the session, seeding a resumed session (and a
+// seed the server rejects), a rollover whose old socket fails or never closes, stop() while the socket
+// closes, a connect failure after a drop, and what the socket actor is given. The real machine runs
+// under a SimulatedClock; only its socket is a scripted double. Expected texts are the documented
+// user-facing messages (machines/session.machine.ts, README), written out here.
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import { sessionMachine, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
+import { AgentError } from '../src/errors.js';
+import { resolvePolicy } from '../src/conversation/policy.js';
+import type { WireEvent } from '../src/protocol/events.js';
+
+interface Socket {
+  input: unknown;
+  sent: WireEvent[];
+  closes: number;
+  report(e: SessionEvent): void;
+}
+
+const URL_ = 'ws://lifecycle.test/v1/realtime';
+const T0 = 1_767_268_800_000; // 2026-01-01T12:00:00Z, the simulated wall clock's start
+
+function rig(extra: Partial<SessionInput> = {}) {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const sockets: Socket[] = [];
+  const realtimeSocket = fromCallback<SocketCommand, { url: string }>(({ sendBack, receive, input }) => {
+    const s: Socket = { input, sent: [], closes: 0, report: (e) => sendBack(e as never) };
+    sockets.push(s);
+    receive((cmd) => (cmd.type === 'SEND' ? s.sent.push(cmd.event) : s.closes++));
+  });
+  const input: SessionInput = {
+    url: URL_, dialect: 'ga', model: 'gpt-realtime', sessionConfig: { type: 'realtime', instructions: 'be brief' }, policy: resolvePolicy({}),
+    connectTimeoutMs: 5_000, clock, ...extra,
+  };
+  const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket } }), { input, clock });
+  const emitted: SessionEmitted[] = [];
+  actor.on('*', (e) => emitted.push(e as SessionEmitted));
+  const crashes: unknown[] = [];
+  actor.subscribe({ error: (e) => crashes.push(e) });
+  actor.start();
+  const last = () => sockets[sockets.length - 1];
+  const server = (event: WireEvent) => last().report({ type: 'SERVER.EVENT', event });
+  const errors = () => emitted.flatMap((e) => (e.type === 'error' ? [e.error] : []));
+  const snap = () => actor.getSnapshot();
+  /** Opens the current socket and answers session.created / session.updated (a seed stays unanswered). */
+  const connect = (expiresAt?: number) => {
+    last().report({ type: 'SOCKET.OPEN' });
+    server({ type: 'session.created', event_id: 'evt_c', session: { id: `sess_${sockets.length}`, model: 'gpt-realtime', ...(expiresAt ? { expires_at: expiresAt } : {}) } });
+    server({ type: 'session.updated', event_id: 'evt_u', session: {} });
+  };
+  const ended = () => {
+    expect(crashes).toEqual([]);
+    const s = snap();
+    expect(s.status).toBe('done');
+    return (s.output as { error: AgentError | null }).error;
+  };
+  return { actor, clock, sockets, last, server, emitted, errors, snap, connect, ended, crashes };
+}
+
+const isLive = (r: ReturnType<typeof rig>) => r.snap().matches({ online: 'live' } as never);
+
+describe('a session.update the server rejects ends the session', () => {
+  // The error event's shape (Realtime API): { type: 'error', error: { type, code, message, param, event_id } }.
+  it('unknown_parameter: fatal server_error naming the code and the one-line message', () => {
+    const r = rig();
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.server({ type: 'session.created', event_id: 'evt_c', session: { id: 'sess_1' } });
+    const update = r.last().sent.find((e) => e.type === 'session.update')!;
+    r.server({
+      type: 'error', event_id: 'evt_e',
+      error: { type: 'invalid_request_error', code: 'unknown_parameter', message: '  Unknown parameter:\n   \'session.voicee\'.  ', param: 'session.voicee', event_id: update.event_id },
+    });
+    const error = r.ended()!;
+    expect(r.snap().value).toBe('failed');
+    expect(error).toBeInstanceOf(AgentError);
+    expect({ code: error.code, fatal: error.fatal, serverCode: error.serverCode, message: error.message }).toEqual({
+      code: 'server_error', fatal: true, serverCode: 'unknown_parameter',
+      message: "the server rejected the session configuration (unknown_parameter: Unknown parameter: 'session.voicee'.): check --dialect and the session options",
+    });
+    expect(r.errors()).toEqual([error]); // reported once, as the fatal error
+  });
+
+  it('an error without a code answering the session.update (same event_id): "error" stands in for the code', () => {
+    const r = rig();
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.server({ type: 'session.created', event_id: 'evt_c', session: { id: 'sess_1' } });
+    const update = r.last().sent.find((e) => e.type === 'session.update')!;
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'invalid_request_error', message: 'Invalid session.', event_id: update.event_id } });
+    const error = r.ended()!;
+    expect({ code: error.code, fatal: error.fatal, serverCode: error.serverCode, message: error.message }).toEqual({
+      code: 'server_error', fatal: true, serverCode: null,
+      message: 'the server rejected the session configuration (error: Invalid session.): check --dialect and the session options',
+    });
+  });
+
+  it('an unrelated error while configuring is reported (not fatal) and the session goes on', () => {
+    const r = rig();
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.server({ type: 'session.created', event_id: 'evt_c', session: { id: 'sess_1' } });
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'bad value', event_id: 'evt_other' } });
+    expect(r.errors().map((e) => [e.code, e.fatal, e.message])).toEqual([['server_error', false, 'server error invalid_value: bad value']]);
+    r.server({ type: 'session.updated', event_id: 'evt_u', session: {} });
+    expect(isLive(r)).toBe(true);
+  });
+});
+
+describe('a close that ends the session says what happened', () => {
+  it('closed before the session was ever live: "the server closed the connection", fatal socket_closed', () => {
+    const r = rig(); // no reconnect configured
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1008, reason: 'policy violation' });
+    const error = r.ended()!;
+    expect([error.code, error.fatal, error.message]).toEqual([
+      'socket_closed', true, "the server closed the connection (code 1008, policy violation): check the URL and the server's logs",
+    ]);
+    expect(r.errors()).toEqual([error]);
+  });
+
+  it('a close without a reason before live: only the code', () => {
+    const r = rig({ reconnect: { maxAttempts: 0, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    expect(r.ended()!.message).toBe("the server closed the connection (code 1006): check the URL and the server's logs");
+  });
+
+  it('a drop after having been live, with the attempts used up: "the connection dropped … and N reconnect attempts failed"', () => {
+    const r = rig({ reconnect: { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect();
+    expect(isLive(r)).toBe(true);
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100); // the one attempt's back-off (at most the 100 ms cap)
+    expect(r.sockets).toHaveLength(2);
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1011, reason: 'internal error' });
+    const error = r.ended()!;
+    expect([error.code, error.fatal, error.message]).toEqual([
+      'socket_closed', true,
+      'the connection dropped (code 1011, internal error) and 1 reconnect attempts failed: check the network and the server, then start again',
+    ]);
+  });
+
+  it('a drop after live without any reconnect configured: 0 attempts', () => {
+    const r = rig();
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    expect(r.ended()!.message).toBe('the connection dropped (code 1006) and 0 reconnect attempts failed: check the network and the server, then start again');
+  });
+});
+
+describe('connecting again', () => {
+  it('the socket is given the URL and the connection generation (0, then 1 after a drop)', () => {
+    const r = rig({ reconnect: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 } });
+    expect(r.sockets.map((s) => s.input)).toEqual([{ url: URL_, generation: 0 }]);
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    expect(r.sockets.map((s) => s.input)).toEqual([{ url: URL_, generation: 0 }, { url: URL_, generation: 1 }]);
+  });
+
+  it('a reconnect attempt that cannot reach the server is one more drop: back-off, then the next attempt', () => {
+    const r = rig({ reconnect: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 } });
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    expect(r.sockets).toHaveLength(2);
+    r.last().report({ type: 'SOCKET.FAILED', error: new AgentError('unreachable', 'could not reach ws://lifecycle.test (ECONNREFUSED)', true) });
+    const reconnects = r.emitted.filter((e) => e.type === 'reconnect') as Extract<SessionEmitted, { type: 'reconnect' }>[];
+    expect(reconnects.map((e) => [e.reason, e.attempt])).toEqual([['drop', 1], ['drop', 2]]);
+    // Attempt 2 waits min(max, base x 2) = 200 ms, jitter off (no random source: the midpoint, 3/4 of it).
+    expect(reconnects[1].delayMs).toBe(150);
+    r.clock.increment(149);
+    expect(r.sockets).toHaveLength(2);
+    r.clock.increment(1);
+    expect(r.sockets).toHaveLength(3);
+    expect(r.errors()).toEqual([]);
+  });
+});
+
+describe('seeding', () => {
+  const SEED = { id: 'seed_7', text: 'Summary of the conversation so far: they planned a trip.', covers: ['item_u1', 'item_a1'] };
+
+  it('a resumed session is seeded on its first connection; the acknowledged seed replaces what it covers', () => {
+    const r = rig({ seed: SEED, firstGeneration: 7 });
+    r.connect();
+    expect(isLive(r)).toBe(false);
+    const create = r.last().sent.find((e) => e.type === 'conversation.item.create')!;
+    expect(create).toMatchObject({
+      previous_item_id: 'root',
+      item: { id: SEED.id, type: 'message', role: 'system', content: [{ type: 'input_text', text: SEED.text }] },
+    });
+    r.server({ type: 'conversation.item.added', event_id: 'evt_s', previous_item_id: null, item: create.item as WireEvent });
+    expect(isLive(r)).toBe(true);
+    expect(r.emitted.filter((e) => e.type === 'summary.inserted' || e.type === 'seeded')).toEqual([
+      { type: 'summary.inserted', id: SEED.id, text: SEED.text, replaces: SEED.covers },
+      { type: 'seeded', id: SEED.id, generation: 7 },
+    ]);
+  });
+
+  it('a seed the server rejects (error for its event_id): reported, not fatal, and the session goes live unseeded', () => {
+    const r = rig({ seed: SEED });
+    r.connect();
+    const create = r.last().sent.find((e) => e.type === 'conversation.item.create')!;
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'Invalid\n item.', event_id: create.event_id } });
+    expect(isLive(r)).toBe(true);
+    expect(r.errors().map((e) => [e.code, e.fatal, e.message])).toEqual([
+      ['server_error', false, 'could not seed the new session (Invalid item.); the journal still holds the whole conversation'],
+    ]);
+    expect(r.emitted.some((e) => e.type === 'seeded')).toBe(false);
+    // The seed is not retried on this connection.
+    expect(r.last().sent.filter((e) => e.type === 'conversation.item.create')).toHaveLength(1);
+  });
+
+  it('an unrelated error while seeding is reported and the seed is still awaited', () => {
+    const r = rig({ seed: SEED });
+    r.connect();
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'other', event_id: 'evt_someone_else' } });
+    expect(r.errors().map((e) => [e.code, e.fatal, e.message])).toEqual([['server_error', false, 'server error invalid_value: other']]);
+    expect(isLive(r)).toBe(false);
+    const create = r.last().sent.find((e) => e.type === 'conversation.item.create')!;
+    r.server({ type: 'conversation.item.added', event_id: 'evt_s', previous_item_id: null, item: create.item as WireEvent });
+    expect(isLive(r)).toBe(true);
+    expect(r.emitted.filter((e) => e.type === 'seeded')).toHaveLength(1);
+  });
+});
+
+describe('rolling over', () => {
+  // expires_at T0 + 65 s with a 60 s margin: the rollover is due 5 s after going live.
+  const rolling = () => {
+    const r = rig({ rolloverMarginMs: 60_000, reconnect: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect(T0 / 1000 + 65);
+    r.clock.increment(5_001);
+    expect(r.last().closes).toBe(1); // the old socket is asked to close
+    return r;
+  };
+  const reconnects = (r: ReturnType<typeof rig>) => r.emitted.filter((e) => e.type === 'reconnect');
+
+  it('the old socket failing while it closes still switches at once to the next connection (a rollover, not a drop)', () => {
+    const r = rolling();
+    r.last().report({ type: 'SOCKET.FAILED', error: new AgentError('unreachable', 'socket error', true) });
+    expect(reconnects(r)).toEqual([{ type: 'reconnect', reason: 'rollover', attempt: 0, delayMs: 0 }]);
+    r.clock.increment(0);
+    expect(r.sockets.map((s) => s.input)).toEqual([{ url: URL_, generation: 0 }, { url: URL_, generation: 1 }]);
+  });
+
+  it('an old socket that never reports its close is given up after the 1 s grace', () => {
+    const r = rolling();
+    r.clock.increment(999);
+    expect(reconnects(r)).toEqual([]);
+    r.clock.increment(1);
+    expect(reconnects(r)).toEqual([{ type: 'reconnect', reason: 'rollover', attempt: 0, delayMs: 0 }]);
+    r.clock.increment(0);
+    expect(r.sockets).toHaveLength(2);
+    expect(r.errors()).toEqual([]);
+  });
+});
+
+describe('stop()', () => {
+  const stopped = () => {
+    const r = rig({ reconnect: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect();
+    r.actor.send({ type: 'STOP' });
+    expect(r.last().closes).toBe(1);
+    expect(r.snap().status).toBe('active'); // until the socket has closed
+    return r;
+  };
+
+  it('ends closed (no error) when the socket reports its close', () => {
+    const r = stopped();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1000, reason: 'client closing' });
+    expect(r.ended()).toBeNull();
+    expect(r.snap().value).toBe('closed');
+  });
+
+  it('ends closed when the socket fails while closing', () => {
+    const r = stopped();
+    r.last().report({ type: 'SOCKET.FAILED', error: new AgentError('unreachable', 'socket error', true) });
+    expect(r.ended()).toBeNull();
+    expect(r.snap().value).toBe('closed');
+    expect(r.errors()).toEqual([]);
+  });
+
+  it('ends closed after the 1 s grace when the socket never reports', () => {
+    const r = stopped();
+    r.clock.increment(999);
+    expect(r.snap().status).toBe('active');
+    r.clock.increment(1);
+    expect(r.ended()).toBeNull();
+    expect(r.sockets).toHaveLength(1);
+  });
+
+  it('nothing the server says after stop() is mirrored', () => {
+    const r = stopped();
+    r.server({ type: 'conversation.item.added', event_id: 'evt_t', previous_item_id: null, item: { id: 'item_late', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'too late' }] } });
+    expect(r.emitted.filter((e) => e.type === 'turn')).toEqual([]);
+  });
+});
