@@ -144,12 +144,13 @@ export const sessionMachine = sessionSetup.createMachine({
         },
         // After a reconnect or rollover: the new, empty conversation gets the summary and the recent
         // turns (as one system item: assistant-role text can switch the model to text-only answers).
+        // Acknowledged or rejected, the seed is cleared, and `nothingToSeed` takes the session live.
         seeding: {
           always: { guard: 'nothingToSeed', target: 'live' },
           entry: 'sendSeed',
           on: {
-            'SEED.ACKED': { target: 'live', actions: 'seeded' },
-            'SERVER.ERROR': [{ guard: 'isSeedError', target: 'live', actions: 'seedFailed' }, { actions: 'reportServerError' }],
+            'SEED.ACKED': { actions: 'seeded' },
+            'SERVER.ERROR': [{ guard: 'isSeedError', actions: 'seedFailed' }, { actions: 'reportServerError' }],
           },
           after: {
             connectTimeout: {

@@ -5,8 +5,10 @@
 // under a SimulatedClock; only its socket is a scripted double. Expected texts are the documented
 // user-facing messages (machines/session.machine.ts, README), written out here.
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
 import { sessionMachine, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
+import { toolsMachine } from '../machines/tools.machine.js';
+import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { AgentError } from '../src/errors.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
 import type { WireEvent } from '../src/protocol/events.js';
@@ -21,7 +23,7 @@ interface Socket {
 const URL_ = 'ws://lifecycle.test/v1/realtime';
 const T0 = 1_767_268_800_000; // 2026-01-01T12:00:00Z, the simulated wall clock's start
 
-function rig(extra: Partial<SessionInput> = {}) {
+function rig(extra: Partial<SessionInput> = {}, actors: { tools?: typeof toolsMachine } = {}) {
   const clock = new SimulatedClock();
   clock.set(T0);
   const sockets: Socket[] = [];
@@ -34,7 +36,7 @@ function rig(extra: Partial<SessionInput> = {}) {
     url: URL_, dialect: 'ga', model: 'gpt-realtime', sessionConfig: { type: 'realtime', instructions: 'be brief' }, policy: resolvePolicy({}),
     connectTimeoutMs: 5_000, clock, ...extra,
   };
-  const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket } }), { input, clock });
+  const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket, ...actors } }), { input, clock });
   const emitted: SessionEmitted[] = [];
   actor.on('*', (e) => emitted.push(e as SessionEmitted));
   const crashes: unknown[] = [];
@@ -294,5 +296,73 @@ describe('stop()', () => {
     const r = stopped();
     r.server({ type: 'conversation.item.added', event_id: 'evt_t', previous_item_id: null, item: { id: 'item_late', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'too late' }] } });
     expect(r.emitted.filter((e) => e.type === 'turn')).toEqual([]);
+  });
+});
+
+describe('reports from the children and the agent', () => {
+  it('a user audio turn gets its transcript from the transcription event (the hunt ends, the turn has its text)', () => {
+    const r = rig();
+    r.connect();
+    r.server({ type: 'conversation.item.added', event_id: 'evt_u', previous_item_id: null, item: { id: 'item_u1', type: 'message', role: 'user', content: [{ type: 'input_audio', transcript: null }] } });
+    r.server({ type: 'conversation.item.input_audio_transcription.completed', event_id: 'evt_tc', item_id: 'item_u1', content_index: 0, transcript: 'book a table for two' });
+    const last = r.emitted.filter((e) => e.type === 'turn').at(-1) as Extract<SessionEmitted, { type: 'turn' }>;
+    expect([last.turn.id, last.turn.text, last.turn.textState]).toEqual(['item_u1', 'book a table for two', 'final']);
+    expect(r.emitted.filter((e) => e.type === 'transcript')).toHaveLength(1);
+  });
+
+  it('a barge-in truncates to the audio length the agent recorded (never past the end of the item)', () => {
+    const r = rig();
+    r.connect();
+    r.actor.send({ type: 'AUDIO.MS', itemId: 'item_a1', ms: 2_000 });
+    r.actor.send({ type: 'INTERRUPT', itemId: 'item_a1', playedMs: 3_000, audioMs: 0 });
+    expect(r.last().sent.filter((e) => e.type === 'conversation.item.truncate')).toEqual([
+      { type: 'conversation.item.truncate', item_id: 'item_a1', content_index: 0, audio_end_ms: 2_000 },
+    ]);
+  });
+});
+
+describe('tools', () => {
+  /** A session with one tool whose runs the test settles by hand (the real tools and toolCall machines). */
+  const withTool = () => {
+    const runs: { callId: string; resolve(v: string): void; signal: AbortSignal }[] = [];
+    const tools = toolsMachine.provide({
+      actors: {
+        toolCall: toolCallMachine.provide({
+          actors: {
+            validateArguments: fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => ({ ok: true, args: JSON.parse(input.arguments) })),
+            executeTool: fromPromise<string, { name: string; callId: string; args: unknown }>(({ input, signal }) => new Promise((resolve) => runs.push({ callId: input.callId, resolve, signal }))),
+          },
+        }),
+      },
+    });
+    const r = rig({ tools: { timeouts: {}, defaultTimeoutMs: 30_000 } }, { tools });
+    r.connect();
+    r.server({ type: 'response.created', event_id: 'evt_r', response: { id: 'resp_1', status: 'in_progress', output: [] } });
+    const call = { id: 'item_fc1', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'lookup', arguments: '{"q":"weather"}' };
+    r.server({ type: 'response.done', event_id: 'evt_d', response: { id: 'resp_1', status: 'completed', output: [call] } });
+    return { r, runs };
+  };
+  const flush = async () => {
+    for (let i = 0; i < 5; i++) await new Promise<void>((res) => setImmediate(res));
+  };
+
+  it('a function call of a response runs the tool; the call and its result are reported', async () => {
+    const { r, runs } = withTool();
+    await flush();
+    expect(runs.map((x) => x.callId)).toEqual(['call_1']);
+    expect(r.emitted.filter((e) => e.type === 'tool.call')).toEqual([{ type: 'tool.call', responseId: 'resp_1', callId: 'call_1', name: 'lookup', arguments: '{"q":"weather"}' }]);
+    runs[0].resolve('sunny');
+    await flush();
+    const results = r.emitted.filter((e) => e.type === 'tool.result') as Extract<SessionEmitted, { type: 'tool.result' }>[];
+    expect(results.map((e) => [e.responseId, e.result.callId, e.result.status, e.result.output])).toEqual([['resp_1', 'call_1', 'done', 'sunny']]);
+  });
+
+  it('stop() aborts a running tool call', async () => {
+    const { r, runs } = withTool();
+    await flush();
+    expect(runs[0].signal.aborted).toBe(false);
+    r.actor.send({ type: 'STOP' });
+    await flush();
+    expect(runs[0].signal.aborted).toBe(true);
   });
 });
