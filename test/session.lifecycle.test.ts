@@ -6,7 +6,7 @@
 // user-facing messages (machines/session.machine.ts, README), written out here.
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
-import { sessionMachine, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
+import { CONTINUATION_NOTE, sessionMachine, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
 import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { AgentError } from '../src/errors.js';
@@ -65,14 +65,13 @@ const isLive = (r: ReturnType<typeof rig>) => r.snap().matches({ online: 'live' 
 
 describe('a session.update the server rejects ends the session', () => {
   // The error event's shape (Realtime API): { type: 'error', error: { type, code, message, param, event_id } }.
-  it('unknown_parameter: fatal server_error naming the code and the one-line message', () => {
+  it('unknown_parameter (even without the update\'s event_id): fatal server_error naming the code and the one-line message', () => {
     const r = rig();
     r.last().report({ type: 'SOCKET.OPEN' });
     r.server({ type: 'session.created', event_id: 'evt_c', session: { id: 'sess_1' } });
-    const update = r.last().sent.find((e) => e.type === 'session.update')!;
     r.server({
       type: 'error', event_id: 'evt_e',
-      error: { type: 'invalid_request_error', code: 'unknown_parameter', message: '  Unknown parameter:\n   \'session.voicee\'.  ', param: 'session.voicee', event_id: update.event_id },
+      error: { type: 'invalid_request_error', code: 'unknown_parameter', message: '  Unknown parameter:\n   \'session.voicee\'.  ', param: 'session.voicee' },
     });
     const error = r.ended()!;
     expect(r.snap().value).toBe('failed');
@@ -364,5 +363,142 @@ describe('tools', () => {
     r.actor.send({ type: 'STOP' });
     await flush();
     expect(runs[0].signal.aborted).toBe(true);
+  });
+});
+
+describe('server errors and closes: the one-line messages', () => {
+  it('a non-fatal error without a code: "server error: <message on one line>"', () => {
+    const r = rig();
+    r.connect();
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'server_error', message: 'The server had\n an error.  ' } });
+    expect(r.errors().map((e) => [e.code, e.fatal, e.serverCode, e.message])).toEqual([['server_error', false, null, 'server error: The server had an error.']]);
+    expect(isLive(r)).toBe(true);
+  });
+
+  it('a fatal server error: its one-line text (or the rule\'s summary) and the fix (src/protocol/server-errors.ts)', () => {
+    const r = rig();
+    r.connect();
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota,\nplease check your plan.' } });
+    const error = r.ended()!;
+    expect([error.code, error.fatal, error.serverCode, error.message]).toEqual([
+      'insufficient_quota', true, 'insufficient_quota', 'You exceeded your current quota, please check your plan.: add credit to the account or use another key',
+    ]);
+    const r2 = rig();
+    r2.connect();
+    r2.server({ type: 'error', event_id: 'evt_e', error: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided: sk-abc***xyz.' } });
+    const e2 = r2.ended()!;
+    expect([e2.code, e2.serverCode, e2.message]).toEqual(['bad_api_key', 'invalid_api_key', 'the server refused the API key (invalid_api_key): check OPENAI_API_KEY (or --api-key)']);
+    expect(r2.errors()).toEqual([e2]);
+  });
+
+  it('a fatal close: the close rule\'s message, fatal, reported once', () => {
+    const r = rig();
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 3000, reason: 'invalid_request_error.insufficient_quota' });
+    const error = r.ended()!;
+    expect([error.code, error.fatal, error.message]).toEqual(['insufficient_quota', true, 'add credit to the account or use another key (server closed the session: 3000 invalid_request_error.insufficient_quota)']);
+    expect(r.errors()).toEqual([error]);
+  });
+
+  it('missing_required_parameter while configuring is fatal even without the update\'s event_id', () => {
+    const r = rig();
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.server({ type: 'session.created', event_id: 'evt_c', session: { id: 'sess_1' } });
+    r.server({ type: 'error', event_id: 'evt_e', error: { type: 'invalid_request_error', code: 'missing_required_parameter', message: 'Missing session.type.' } });
+    expect(r.ended()!.message).toBe('the server rejected the session configuration (missing_required_parameter: Missing session.type.): check --dialect and the session options');
+  });
+});
+
+describe('the session announced and configured', () => {
+  it('session.created is announced with its id, model, expiry, URL and dialect; without id or model: "unknown" and the input model', () => {
+    const r = rig();
+    r.last().report({ type: 'SOCKET.OPEN' });
+    r.server({ type: 'session.created', event_id: 'evt_c', session: { id: 'sess_A', model: 'gpt-realtime-2025', expires_at: 1_767_272_400 } });
+    expect(r.emitted.filter((e) => e.type === 'session')).toEqual([
+      { type: 'session', info: { id: 'sess_A', model: 'gpt-realtime-2025', expiresAt: 1_767_272_400, url: URL_, dialect: 'ga' } },
+    ]);
+    const r2 = rig();
+    r2.last().report({ type: 'SOCKET.OPEN' });
+    r2.server({ type: 'session.created', event_id: 'evt_c', session: {} });
+    expect(r2.emitted.filter((e) => e.type === 'session')).toEqual([
+      { type: 'session', info: { id: 'unknown', model: 'gpt-realtime', expiresAt: null, url: URL_, dialect: 'ga' } },
+    ]);
+  });
+
+  it('the first connection sends the session config as given; a later one adds the continuation note to the instructions', () => {
+    const r = rig({ reconnect: { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    r.connect();
+    const updates = r.sockets.map((s) => s.sent.find((e) => e.type === 'session.update'));
+    expect(updates.map((u) => u!.session)).toEqual([
+      { type: 'realtime', instructions: 'be brief' },
+      { type: 'realtime', instructions: `be brief\n\n${CONTINUATION_NOTE}` },
+    ]);
+    expect(new Set(updates.map((u) => u!.event_id)).size).toBe(2); // each answerable on its own
+  });
+
+  it('without instructions of its own, a later connection gets the continuation note alone', () => {
+    const r = rig({ sessionConfig: { type: 'realtime' }, reconnect: { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    r.connect();
+    expect(r.last().sent.find((e) => e.type === 'session.update')!.session).toEqual({ type: 'realtime', instructions: CONTINUATION_NOTE });
+  });
+
+  it('a connection that stays up (stableAfterMs) earns its reconnect attempts back; a flapping one runs out', () => {
+    const r = rig({ reconnect: { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 }, stableAfterMs: 30_000 });
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    r.connect();
+    r.clock.increment(30_000); // stable
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    expect(r.snap().status).toBe('active');
+    r.clock.increment(100);
+    expect(r.sockets).toHaveLength(3);
+    r.connect();
+    r.clock.increment(29_999); // not yet stable
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    expect(r.ended()!.code).toBe('socket_closed');
+    const reconnects = r.emitted.filter((e) => e.type === 'reconnect') as Extract<SessionEmitted, { type: 'reconnect' }>[];
+    expect(reconnects.map((e) => e.attempt)).toEqual([1, 1]);
+  });
+
+  it('a reconnect attempt that times out is retried; one refused for its key is not', () => {
+    const r = rig({ reconnect: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    r.last().report({ type: 'SOCKET.FAILED', error: new AgentError('connect_timeout', 'no answer in time', true) });
+    r.clock.increment(100);
+    expect(r.sockets).toHaveLength(3);
+    const refused = new AgentError('bad_api_key', 'the server refused the API key (HTTP 401): check OPENAI_API_KEY or --api-key', true);
+    r.last().report({ type: 'SOCKET.FAILED', error: refused });
+    expect(r.ended()).toBe(refused);
+  });
+});
+
+describe('barge-in and the response timer', () => {
+  it('a barge-in before anything was heard deletes the item instead of truncating it to 0 ms', () => {
+    const r = rig();
+    r.connect();
+    r.actor.send({ type: 'INTERRUPT', itemId: 'item_a1', playedMs: 0.4, audioMs: 2_000 });
+    expect(r.last().sent.filter((e) => e.type.startsWith('conversation.item.'))).toEqual([{ type: 'conversation.item.delete', item_id: 'item_a1' }]);
+    r.actor.send({ type: 'INTERRUPT', itemId: 'item_a2', playedMs: 1.4, audioMs: 2_000 }); // 1 ms heard: truncated to it
+    expect(r.last().sent.at(-1)).toEqual({ type: 'conversation.item.truncate', item_id: 'item_a2', content_index: 0, audio_end_ms: 1 });
+  });
+
+  it('a response.create never answered ends after responseTimeoutMs with a warning naming it', () => {
+    const r = rig({ responseTimeoutMs: 20_000 });
+    r.connect();
+    r.actor.send({ type: 'USER.TEXT', text: 'hello?' });
+    const create = r.last().sent.find((e) => e.type === 'response.create')!;
+    r.clock.increment(20_000);
+    expect(r.errors().map((e) => [e.code, e.fatal, e.message])).toEqual([
+      ['server_error', false, `no response.created for ${create.event_id} after 20 s: treating the response as ended; check the server`],
+    ]);
   });
 });
