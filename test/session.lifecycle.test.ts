@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
 import { CONTINUATION_NOTE, sessionMachine, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
+import { summariserMachine } from '../machines/summariser.machine.js';
+import { DEFAULT_POLICY } from '../src/conversation/policy.js';
+import { summariserDoubles } from '../src/testing/index.js';
 import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { AgentError } from '../src/errors.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
@@ -23,7 +26,7 @@ interface Socket {
 const URL_ = 'ws://lifecycle.test/v1/realtime';
 const T0 = 1_767_268_800_000; // 2026-01-01T12:00:00Z, the simulated wall clock's start
 
-function rig(extra: Partial<SessionInput> = {}, actors: { tools?: typeof toolsMachine } = {}) {
+function rig(extra: Partial<SessionInput> = {}, actors: { tools?: typeof toolsMachine; summariser?: typeof summariserMachine } = {}) {
   const clock = new SimulatedClock();
   clock.set(T0);
   const sockets: Socket[] = [];
@@ -500,5 +503,60 @@ describe('barge-in and the response timer', () => {
     expect(r.errors().map((e) => [e.code, e.fatal, e.message])).toEqual([
       ['server_error', false, `no response.created for ${create.event_id} after 20 s: treating the response as ended; check the server`],
     ]);
+  });
+});
+
+describe('a summary that fails or is interrupted is reported (not fatal), the conversation unchanged', () => {
+  const LONG = 'Once upon a time there was a very long story. '.repeat(40).trim();
+  /** Live with one answered turn, a summary asked for (fold everything old, never on its own). */
+  const summarising = () => {
+    const doubles = summariserDoubles();
+    const r = rig(
+      { policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 }, reconnect: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 } },
+      { summariser: summariserMachine.provide({ actors: doubles.actors }) },
+    );
+    r.connect();
+    r.actor.send({ type: 'USER.TEXT', text: 'tell me a story' });
+    r.server({ type: 'conversation.item.added', event_id: 'evt_t', previous_item_id: null, item: { id: 'item_u1', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'tell me a story' }] } });
+    r.server({ type: 'response.created', event_id: 'evt_r', response: { id: 'resp_1', status: 'in_progress', output: [] } });
+    const item = { id: 'item_a1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: LONG }] };
+    r.server({ type: 'conversation.item.added', event_id: 'evt_a', previous_item_id: 'item_u1', item });
+    r.server({ type: 'response.done', event_id: 'evt_d', response: { id: 'resp_1', status: 'completed', output: [item], usage: { total_tokens: 5000, input_tokens: 4000, output_tokens: 1000 } } });
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    return { r, doubles };
+  };
+  const flush = async () => {
+    for (let i = 0; i < 5; i++) await new Promise<void>((res) => setImmediate(res));
+  };
+  const summaryErrors = (r: ReturnType<typeof rig>) => r.errors().filter((e) => e.code === 'summariser_failed').map((e) => [e.fatal, e.message]);
+
+  it('the summariser fails while summarising', async () => {
+    const { r, doubles } = summarising();
+    await flush();
+    doubles.summarise.reject(new Error('model overloaded'));
+    await flush();
+    expect(summaryErrors(r)).toEqual([[false, 'summary failed while summarising: model overloaded; the conversation is unchanged']]);
+    expect(isLive(r)).toBe(true);
+  });
+
+  it('a drop while summarising interrupts the summary', async () => {
+    const { r } = summarising();
+    await flush();
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    await flush();
+    expect(summaryErrors(r)).toEqual([[false, 'summary while summarising interrupted by a reconnect: the next session carries these turns verbatim instead']]);
+  });
+
+  it('a drop while pruning interrupts the pruning', async () => {
+    const { r, doubles } = summarising();
+    await flush();
+    doubles.summarise.resolve({ text: 'They told a story.' });
+    await flush();
+    doubles.insertSummary.resolve();
+    await flush();
+    expect(doubles.deleteItems.pending()).toHaveLength(1);
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    await flush();
+    expect(summaryErrors(r)).toEqual([[false, 'summary pruning interrupted by a reconnect: the next session carries these turns verbatim instead']]);
   });
 });
