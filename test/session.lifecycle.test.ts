@@ -163,6 +163,17 @@ describe('connecting again', () => {
     expect(r.sockets.map((s) => s.input)).toEqual([{ url: URL_, generation: 0 }, { url: URL_, generation: 1 }]);
   });
 
+  it('a turn the server answered "busy" when the connection dropped gets its response.create on the next connection', () => {
+    const r = rig({ reconnect: { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 } });
+    r.connect();
+    r.actor.send({ type: 'USER.TEXT', text: 'hello' });
+    r.server({ type: 'error', event_id: 'evt_b', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: 'busy' } });
+    r.last().report({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    r.clock.increment(100);
+    r.connect(); // nothing mirrored yet, so nothing to seed: live at once
+    expect(r.last().sent.filter((e) => e.type === 'response.create')).toHaveLength(1);
+  });
+
   it('a reconnect attempt that cannot reach the server is one more drop: back-off, then the next attempt', () => {
     const r = rig({ reconnect: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 } });
     r.connect();
@@ -357,6 +368,20 @@ describe('tools', () => {
     await flush();
     const results = r.emitted.filter((e) => e.type === 'tool.result') as Extract<SessionEmitted, { type: 'tool.result' }>[];
     expect(results.map((e) => [e.responseId, e.result.callId, e.result.status, e.result.output])).toEqual([['resp_1', 'call_1', 'done', 'sunny']]);
+  });
+
+  it('the settled outputs go in and exactly one response.create follows; it is in flight until response.created', async () => {
+    const { r, runs } = withTool();
+    await flush();
+    runs[0].resolve('sunny');
+    await flush();
+    const after = r.last().sent.slice(r.last().sent.findIndex((e) => e.type === 'session.update') + 1);
+    expect(after).toEqual([
+      { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: 'call_1', output: 'sunny' } },
+      { type: 'response.create', event_id: expect.any(String) },
+    ]);
+    r.actor.send({ type: 'USER.TEXT', text: 'and tomorrow?' }); // waits for the follow-up response
+    expect(r.last().sent.filter((e) => e.type === 'response.create')).toHaveLength(1);
   });
 
   it('stop() aborts a running tool call', async () => {

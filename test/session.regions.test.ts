@@ -126,6 +126,68 @@ describe('live regions', () => {
   });
 });
 
+// Paths the model walk (test/session.model.test.ts) does not take: audio commits, a busy retry after
+// the response timeout, a second server-VAD response, the observer's own turns while a client's is pending.
+describe('live regions: audio commits, busy, restarts', () => {
+  it('an audio commit asks for a response like a text turn; during a response it waits for response.done', () => {
+    const s = live();
+    s.actor.send({ type: 'USER.COMMIT' });
+    expect(s.sent.map((e) => e.type)).toEqual(['session.update', 'input_audio_buffer.commit', 'response.create']);
+    s.actor.send({ type: 'USER.COMMIT' }); // before response.created: the create is already in flight
+    expect(s.creates()).toBe(1);
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    expect(s.creates()).toBe(1);
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [] } });
+    expect(s.sent.filter((e) => e.type === 'input_audio_buffer.commit')).toHaveLength(2);
+    expect(s.creates()).toBe(2);
+    // The second create is in flight: a third commit waits for it.
+    s.actor.send({ type: 'USER.COMMIT' });
+    expect(s.creates()).toBe(2);
+    expect(s.region('queue')).toBe('queued');
+  });
+
+  it('busy with no response.done ever: the turn is asked for again after the response timeout', () => {
+    const s = live();
+    s.actor.send({ type: 'USER.TEXT', text: 'hello' });
+    s.server({ type: 'error', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: 'busy' } });
+    expect(s.region('queue')).toBe('busy');
+    s.actor.send({ type: 'USER.TEXT', text: 'still there?' });
+    expect(s.sent.filter((e) => e.type === 'conversation.item.create')).toHaveLength(2);
+    s.clock.increment(9_999);
+    expect(s.creates()).toBe(1);
+    s.clock.increment(1);
+    expect(s.creates()).toBe(2);
+  });
+
+  it('busy again while queued: back to busy, no create/error loop', () => {
+    const s = live();
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    s.actor.send({ type: 'USER.TEXT', text: 'one' });
+    expect(s.region('queue')).toBe('queued');
+    s.server({ type: 'error', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: 'busy' } });
+    expect(s.region('queue')).toBe('busy');
+  });
+
+  it('a second response.created (server VAD) restarts the response timer', () => {
+    const s = live();
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    s.clock.increment(6_000);
+    s.server({ type: 'response.created', response: { id: 'r2' } });
+    s.clock.increment(6_000); // 12 s after r1, 6 s after r2
+    expect(s.region('response')).toEqual({ active: 'streaming' });
+    s.clock.increment(4_000);
+    expect(s.region('response')).toBe('idle');
+  });
+
+  it('observer: the user turns still go out while a client response is pending', () => {
+    const s = live({ observer: true });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    s.actor.send({ type: 'USER.TEXT', text: 'hi' });
+    s.actor.send({ type: 'USER.COMMIT' });
+    expect(s.sent.map((e) => e.type)).toEqual(['session.update', 'conversation.item.create', 'input_audio_buffer.commit']);
+  });
+});
+
 // Observer mode (realtime-proxy): the client owns the turns, so the session must never originate a
 // response.create; a client's create the server has not started yet is not a turn boundary.
 describe('observer mode', () => {
