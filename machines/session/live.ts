@@ -142,16 +142,19 @@ const summary = sessionSetup.createStateConfig({
   states: {
     idle: {
       on: {
-        SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { actions: 'startSummary' }],
+        SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { target: 'collecting', actions: 'startSummary' }],
         'RESPONSE.DONE': [
           // Never fold a call before its output is in: summarise at the tools' follow-up response.
           { guard: and(['shouldSummarise', 'toolsPending']), target: 'requested' },
-          { guard: 'shouldSummarise', actions: 'startSummary' },
+          { guard: 'shouldSummarise', target: 'collecting', actions: 'startSummary' },
         ],
       },
     },
     // summariseNow() while a response was in flight (or tools ran): it starts at a later response's end.
-    requested: { on: { 'RESPONSE.DONE': [{ guard: 'toolsPending' }, { target: 'idle', actions: 'startSummary' }] } },
+    requested: { on: { 'RESPONSE.DONE': [{ guard: 'toolsPending' }, { target: 'collecting', actions: 'startSummary' }] } },
+    // Entered when the summary is asked for, not only when the summariser reports it: in the same
+    // step a due rollover sees no turn boundary, so it waits for the summary instead of closing the
+    // socket under it (the summary then failed, and its cooldown outlived the switch).
     collecting: {},
     summarising: {},
     // awaitingQuiet, inserting, pruning: no response.create goes out meanwhile.
