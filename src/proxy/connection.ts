@@ -77,6 +77,8 @@ export class ProxyConnection extends EventEmitter {
   private clientConfig: Record<string, unknown> = {};
   transcription: TranscriptionWish = 'unset';
   private readonly clientItems = new Set<string>();
+  /** The in-band response the client saw created and not yet done (as response.created described it). */
+  private clientResponse: Record<string, unknown> | null = null;
   // ---- who asked what upstream (per link)
   private pendingUpdates: { who: 'engine' | 'client'; eventId: string; assigned: boolean }[] = [];
   private engineIds = new Set<string>();
@@ -293,7 +295,10 @@ export class ProxyConnection extends EventEmitter {
           show = false;
           if (ev.type === 'response.created') this.oob.add(id);
           else queueMicrotask(() => this.oob.delete(id));
-        } else if (ev.type === 'response.created') startedClientResponse = true;
+        } else if (ev.type === 'response.created') {
+          startedClientResponse = true;
+          this.clientResponse = r;
+        } else if (this.clientResponse?.id === id) this.clientResponse = null;
         break;
       }
       case 'conversation.item.input_audio_transcription.delta':
@@ -340,12 +345,36 @@ export class ProxyConnection extends EventEmitter {
     return JSON.stringify({ ...ev, session: { ...s, audio: { ...(s!.audio as object), input: { ...input, transcription: null } } } });
   }
 
-  /** After a rollover or reconnect: every item the client knew is gone from the new session. */
+  /**
+   * After a rollover or reconnect: a response the old upstream dropped mid-way ends (the client would
+   * wait for its response.done for ever), then every item the client knew is gone from the new session.
+   */
   private announceSwitch(): void {
+    this.endDroppedResponse();
     for (const id of this.clientItems) {
       this.toClient(JSON.stringify({ type: 'conversation.item.deleted', event_id: `event_proxy_${++this.assignedCounter}`, item_id: id }), false);
     }
     this.clientItems.clear();
+  }
+
+  /**
+   * The client's response died with the upstream: it gets the response.done the service sends for a
+   * response that failed (status "failed", status_details.error), for the id it saw created. Not
+   * "cancelled": that status means turn_detected or client_cancelled, and neither happened.
+   */
+  private endDroppedResponse(): void {
+    const r = this.clientResponse;
+    if (!r) return;
+    this.clientResponse = null;
+    const error = {
+      type: 'server_error',
+      code: 'upstream_connection_lost',
+      message: 'The connection to the Realtime service dropped before this response finished; the proxy reconnected with the conversation so far. Send response.create again.',
+    };
+    // No usage: nothing the service billed for it is known (the field is optional in the GA type).
+    const { usage: _unknown, ...created } = r;
+    const response = { ...created, status: 'failed', status_details: { type: 'failed', error }, output: [] };
+    this.toClient(JSON.stringify({ type: 'response.done', event_id: `event_proxy_${++this.assignedCounter}`, response }), false);
   }
 
   /** The engine's own events on their way upstream: recorded (to hide the replies) or rewritten. */
