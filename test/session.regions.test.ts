@@ -143,6 +143,22 @@ describe('observer mode', () => {
     expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(true);
   });
 
+  it("a client's response.create on the wire counts as a response in flight until created, or until the proxy clears it", () => {
+    const s = live({ observer: true });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    expect(s.region('response')).toBe('requested'); // the summariser is told a response is active
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    expect(s.region('response')).toEqual({ active: 'streaming' });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: false }); // the proxy clears it after response.created
+    expect(s.region('response')).toEqual({ active: 'streaming' });
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [] } });
+    expect(s.region('response')).toBe('idle');
+    // Rejected (the proxy saw the error naming the client's event): nothing is in flight any more.
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: false });
+    expect(s.region('response')).toBe('idle');
+  });
+
   it('a due rollover waits for the summary that the boundary response.done starts (never closes the socket under it)', async () => {
     const s = live({ observer: true, rolloverMarginMs: 60_000, expiresAt: 65 });
     s.server({ type: 'response.created', response: { id: 'r1' } });

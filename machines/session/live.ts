@@ -29,6 +29,8 @@ const response = sessionSetup.createStateConfig({
         'TOOLS.ANSWERED': toRequested,
         // A response the server started on its own (server VAD).
         'RESPONSE.CREATED': { target: 'active', actions: ['takeResponse', { type: 'tellSummariserActive', params: { active: true } }] },
+        // Observer mode: the client's response.create is on the wire; no summary goes in under it.
+        'CLIENT.RESPONSE': { guard: 'isClientPending', target: 'requested' },
         INTERRUPT: { actions: 'truncate' },
       },
     },
@@ -40,6 +42,8 @@ const response = sessionSetup.createStateConfig({
         'SERVER.ERROR': { guard: 'requestRejected', target: 'idle', actions: ['reportServerError', 'clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
         // conversation_already_has_active_response: the queue region (busy) asks again later.
         'RESPONSE.BUSY': { target: 'idle', actions: ['clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
+        // The client's request was rejected (the proxy saw the error naming it): nothing started.
+        'CLIENT.RESPONSE': { guard: 'isClientSettled', target: 'idle', actions: ['clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
         INTERRUPT: { actions: 'truncate' },
       },
       after: {
