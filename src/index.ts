@@ -2,7 +2,7 @@
 export { createRealtimeAgent, resolveConnection } from './agent.js';
 export { AgentError, redact, type AgentErrorCode } from './errors.js';
 export type * from './types.js';
-export { DEFAULT_POLICY, SEED_DEMO_POLICY, resolvePolicy, planFold } from './conversation/policy.js';
+export { DEFAULT_POLICY, SEED_DEMO_POLICY, resolvePolicy, planFold, isSummary, type FoldPlan } from './conversation/policy.js';
 export { hysteresisStrategy, resolveStrategy, type ContextStrategy, type StrategyView } from './conversation/strategy.js';
 export { cacheAwareStrategy, createCacheAwareStrategy, type CacheAwareOptions } from './conversation/cache-aware-strategy.js';
 export { buildSummaryMessages, summarySystemPrompt, INAUDIBLE } from './conversation/summary-prompt.js';
