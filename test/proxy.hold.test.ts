@@ -5,29 +5,26 @@
 // summary added at the root, i.e. pruning under way); the emulator's record of the conversation and
 // the client's event order are the oracle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { startProxy, type RealtimeProxy } from '../src/proxy/index.js';
+import type { Emulator } from '../src/emulator/index.js';
+import type { RealtimeProxy } from '../src/proxy/index.js';
 import type { ProxyConnection } from '../src/proxy/connection.js';
 import { RawClient, type Ev } from './helpers/emulator-client.js';
+import { proxyOnEmulator, type ProxyRig } from './helpers/proxy-rig.js';
 
+let rig: ProxyRig;
 let emu: Emulator;
 let proxy: RealtimeProxy;
 
 beforeAll(async () => {
-  emu = await startEmulator({ seed: 11, audioPacing: 'fast', replyWords: 30 });
-  proxy = await startProxy({
-    port: 0,
-    connection: { url: emu.url, model: 'gpt-realtime', apiKey: 'sk-hold-test' },
-    summariser: { baseURL: emu.httpUrl, apiKey: 'sk-hold-test' },
-    auth: { mode: 'proxy-key' },
-    engine: { policy: { triggerTokens: 400, targetTokens: 150, keepLastTurns: 1, transcriptWaitMs: 300 }, reconnect: false },
-    journal: false,
-  });
+  rig = await proxyOnEmulator(
+    { seed: 11, replyWords: 30 },
+    { engine: { policy: { triggerTokens: 400, targetTokens: 150, keepLastTurns: 1, transcriptWaitMs: 300 }, reconnect: false } },
+  );
+  ({ emu, proxy } = rig);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await emu?.close();
+  await rig?.close();
 });
 
 const userItem = (text: string) => ({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });

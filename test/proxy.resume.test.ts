@@ -6,29 +6,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { startProxy, type RealtimeProxy } from '../src/proxy/index.js';
+import type { Emulator } from '../src/emulator/index.js';
+import type { RealtimeProxy } from '../src/proxy/index.js';
 import { RawClient, textTurn, type Ev } from './helpers/emulator-client.js';
+import { proxyOnEmulator, type ProxyRig } from './helpers/proxy-rig.js';
 
+let rig: ProxyRig;
 let emu: Emulator;
 let proxy: RealtimeProxy;
 const dir = mkdtempSync(join(tmpdir(), 'rtc-proxy-resume-'));
 
 beforeAll(async () => {
-  emu = await startEmulator({ seed: 21, audioPacing: 'fast', replyWords: 12 });
-  proxy = await startProxy({
-    port: 0,
-    connection: { url: emu.url, model: 'gpt-realtime', apiKey: 'sk-resume-test' },
-    summariser: { baseURL: emu.httpUrl, apiKey: 'sk-resume-test' },
-    auth: { mode: 'proxy-key' },
-    journal: false,
-    store: dir,
-  });
+  rig = await proxyOnEmulator({ seed: 21, replyWords: 12 }, { store: dir });
+  ({ emu, proxy } = rig);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await emu?.close();
+  await rig?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { startProxy, type RealtimeProxy } from '../src/proxy/index.js';
 import { RawClient } from './helpers/emulator-client.js';
+import { proxyOnEmulator } from './helpers/proxy-rig.js';
 
 const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
 let emu: Emulator;
@@ -152,15 +153,10 @@ describe('a misbehaving client affects only its own connection', () => {
 describe('the upstream drops mid-response', () => {
   it('the client gets a failed response.done for the response it saw created, then carries on in the new session', async () => {
     // A pause before the first output delta keeps the response in flight long enough to drop under it.
-    const slow = await startEmulator({ seed: 8, audioPacing: 'fast', replyWords: 12, latencyMs: 400 });
-    const p = await startProxy({
-      port: 0,
-      connection: { url: slow.url, model: 'gpt-realtime', apiKey: 'sk-drop-test' },
-      summariser: { baseURL: slow.httpUrl, apiKey: 'sk-drop-test' },
-      auth: { mode: 'proxy-key' },
-      engine: { reconnect: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50 } },
-      journal: false,
-    });
+    const { emu: slow, proxy: p, close } = await proxyOnEmulator(
+      { seed: 8, replyWords: 12, latencyMs: 400 },
+      { engine: { reconnect: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50 } } },
+    );
     try {
       const c = await RawClient.connect(p.url, { key: 'anything' });
       await c.waitFor('session.created');
@@ -185,8 +181,7 @@ describe('the upstream drops mid-response', () => {
       expect(c.events.filter((e) => e.type === 'error')).toEqual([]);
       c.close();
     } finally {
-      await p.close();
-      await slow.close();
+      await close();
     }
   }, 30_000);
 });

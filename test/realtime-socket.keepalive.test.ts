@@ -37,11 +37,14 @@ describe('keepAlive', () => {
   });
 
   it('keeps a socket whose peer answers pings open', async () => {
-    const { client } = await pair();
+    const { client, peer } = await pair();
     let dead = false;
-    const k = keepAlive(client, 20, () => (dead = true));
-    // Ten intervals: three silent ones would have ended it.
-    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
+    // 250 ms: the grace (3 intervals) must outlast an event loop stalled by a loaded machine, or an
+    // unread pong counts as silence.
+    const k = keepAlive(client, 250, () => (dead = true));
+    let pings = 0;
+    // Five pings answered: more than the three silent intervals that would have ended it.
+    await new Promise<void>((resolve) => peer.on('ping', () => ++pings === 5 && resolve()));
     k.stop();
     expect(dead).toBe(false);
     expect(client.readyState).toBe(WebSocket.OPEN);
