@@ -72,6 +72,9 @@ describe('item added / created / done', () => {
     const final = turn({ id: 'r', role: 'assistant', text: 'Hi there.', textState: 'final', audio: true, at: 7 });
     expect(done).toEqual({ mirror: mirror({ turns: [final] }), effects: [{ type: 'turn', turn: final }] });
     expect(reduce(done.mirror, { type: 'conversation.item.done', item: assistantAudioItem('r', 'Hi there.') })).toEqual({ mirror: done.mirror, effects: [] });
+    // New text, same state: reported.
+    const corrected = reduce(done.mirror, { type: 'conversation.item.done', item: assistantAudioItem('r', 'Hi, there.') });
+    expect(corrected.effects).toEqual([{ type: 'turn', turn: { ...final, text: 'Hi, there.' } }]);
     // Same text, new state: still reported.
     const inaudible = mirror({ turns: [turn({ id: 'u', text: 'said', textState: 'inaudible', audio: true })] });
     const seen = reduce(inaudible, { type: 'conversation.item.done', item: userAudioItem('u', 'said') });
@@ -195,6 +198,9 @@ describe('responses', () => {
     const r1final = { ...r1, text: 'Hello.', textState: 'final' as const, responseId: 'resp' };
     expect(withText.mirror.turns).toEqual([r1final]);
     expect(withText.effects[0]).toEqual({ type: 'turn', turn: r1final });
+    // A final text replaced by the response's own (same state): reported.
+    const replaced = reduce(mirror({ turns: [r2] }), { type: 'response.done', response: { id: 'resp', output: [assistantAudioItem('r2', 'Kept, revised.')] } });
+    expect(replaced.effects[0]).toEqual({ type: 'turn', turn: { ...r2, text: 'Kept, revised.', responseId: 'resp' } });
   });
 
   it('output text/transcript done sets the final text and response id of a known item, else nothing', () => {
