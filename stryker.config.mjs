@@ -7,7 +7,8 @@ const MUTATE = {
   transcript: ['machines/transcript.machine.ts'],
   summariser: ['machines/summariser.machine.ts'],
   conversation: ['src/conversation/**/*.ts'],
-  session: ['machines/session*.ts'],
+  session: ['machines/session.machine.ts', 'machines/session/**/*.ts'],
+  tools: ['machines/tool-call.machine.ts', 'machines/tools.machine.ts'],
 };
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

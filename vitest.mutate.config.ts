@@ -23,6 +23,9 @@ export const TARGETS: Record<string, { tests: string[] }> = {
   session: {
     tests: ['test/machines.load.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts'],
   },
+  tools: {
+    tests: ['test/machines.load.test.ts', 'test/tool-call.model.test.ts', 'test/tools.machine.test.ts', 'test/tools.integration.test.ts'],
+  },
 };
 
 const target = TARGETS[process.env.MUTATE_TARGET ?? 'transcript'];

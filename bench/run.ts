@@ -1,12 +1,13 @@
-// npm run bench [-- audio|concurrency|memory|cost|summariser|store|proxy ...] [--quick]   (--markdown: print the last table)
+// npm run bench [-- audio|concurrency|memory|cost|summariser|store|proxy|session-events ...] [--quick] [--old=<dir>]   (--markdown: print the last table)
 // Runs the benchmarks (all by default), merges them into bench/results.json and prints the table.
+// --old=<dir>: session-events also measures that worktree (8057ba8, built), interleaved.
 import { loadavg } from 'node:os';
 import { RESULTS_PATH, machine, markdownTable, printTable, saveResults, type BenchResult } from './lib/results.js';
 
-const ALL = ['audio', 'concurrency', 'memory', 'cost', 'summariser', 'store', 'proxy'] as const;
+const ALL = ['audio', 'concurrency', 'memory', 'cost', 'summariser', 'store', 'proxy', 'session-events'] as const;
 type Name = (typeof ALL)[number];
 
-async function runOne(name: Name, quick: boolean): Promise<BenchResult> {
+async function runOne(name: Name, quick: boolean, oldDir?: string): Promise<BenchResult> {
   switch (name) {
     case 'audio': {
       const m = await import('./audio-plane.js');
@@ -40,6 +41,10 @@ async function runOne(name: Name, quick: boolean): Promise<BenchResult> {
           : { deltas: 30_000, runs: 5, latencyFrames: 3_000, steps: [25, 50, 100, 200, 300, 400, 600], settleMs: 2_000, windowMs: 4_000, budgetMs: 90_000 },
       );
     }
+    case 'session-events': {
+      const m = await import('./session-events.js');
+      return m.run(quick ? { runs: 2, sessions: 40, turns: 20, oldDir } : { runs: 4, sessions: 200, turns: 20, oldDir });
+    }
     case 'summariser': {
       const m = await import('./summariser.js');
       return m.run(
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
     return;
   }
   const quick = args.includes('--quick');
+  const oldDir = args.find((a) => a.startsWith('--old='))?.slice('--old='.length);
   const names = args.filter((a) => !a.startsWith('--'));
   for (const n of names) if (!(ALL as readonly string[]).includes(n)) throw new Error(`unknown benchmark ${n}: choose from ${ALL.join(', ')}`);
   const todo = (names.length ? names : ALL) as Name[];
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
     const s = Date.now();
     process.stdout.write(`\n== ${name}\n`);
     const before = loadavg()[0];
-    results[name] = await runOne(name, quick);
+    results[name] = await runOne(name, quick, oldDir);
     results[name].date = new Date().toISOString();
     results[name].quick = quick;
     results[name].load = { before: Math.round(before * 100) / 100, after: Math.round(loadavg()[0] * 100) / 100 };

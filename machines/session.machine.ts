@@ -48,15 +48,9 @@ export const sessionMachine = sessionSetup.createMachine({
     requestEventId: null,
     requests: 0,
     turnWaiting: false,
-    configEventId: null,
     seed: input.seed ? { ...input.seed, eventId: null } : null,
     error: null,
-    generation: input.firstGeneration ?? 0,
-    socketsOpened: 0,
-    timesLive: 0,
-    reconnectAttempt: 0,
-    reconnectReason: null,
-    reconnectDelayMs: 0,
+    link: { generation: input.firstGeneration ?? 0, socketsOpened: 0, timesLive: 0, reconnectAttempt: 0, reconnectReason: null, reconnectDelayMs: 0, configEventId: null },
     toolBatches: [],
   }),
   entry: ['spawnSummariser', 'spawnTools'],
@@ -73,7 +67,7 @@ export const sessionMachine = sessionSetup.createMachine({
       invoke: {
         id: 'socket',
         src: 'realtimeSocket',
-        input: ({ context }) => ({ url: context.input.url, generation: context.generation }),
+        input: ({ context }) => ({ url: context.input.url, generation: context.link.generation }),
       },
       initial: 'connecting',
       on: {
@@ -99,7 +93,7 @@ export const sessionMachine = sessionSetup.createMachine({
               params: ({ event, context }) => ({
                 error: new AgentError(
                   'socket_closed',
-                  context.timesLive > 0
+                  context.link.timesLive > 0
                     ? `the connection dropped (code ${event.code}${event.reason ? `, ${event.reason}` : ''}) and ${context.input.reconnect?.maxAttempts ?? 0} reconnect attempts failed: check the network and the server, then start again`
                     : `the server closed the connection (code ${event.code}${event.reason ? `, ${event.reason}` : ''}): check the URL and the server's logs`,
                   true,

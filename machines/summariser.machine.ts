@@ -89,11 +89,10 @@ export interface SummariserContext {
   audioMs: Record<string, number>;
   responseActive: boolean;
   plan: FoldPlan | null;
-  /** Why the last plan (or summary) was skipped, for the SKIPPED report. */
+  /** Why the last plan was skipped, for the SKIPPED report. */
   skipReason: string | null;
   summaryId: string | null;
   text: string | null;
-  error: string | null;
 }
 
 /** A reconnect or rollover ends a summary under way: the next session's seed carries the turns. */
@@ -102,6 +101,7 @@ export const INTERRUPTED = 'interrupted by a reconnect: the next session carries
 const pendingOf = (turns: readonly Turn[]) => turns.filter((t) => t.role === 'user' && t.textState === 'pending').map((t) => t.id);
 
 export const summariserMachine = setup({
+  // Stryker disable next-line ObjectLiteral: carries TypeScript types only; nothing reads it at run time
   types: {
     input: {} as SummariserInput,
     context: {} as SummariserContext,
@@ -120,12 +120,12 @@ export const summariserMachine = setup({
   },
   guards: {
     noPendingTranscripts: ({ context }) => pendingOf(context.turns).length === 0,
-    nothingToFold: ({ context }) => !context.plan || context.plan.fold.length === 0,
+    nothingToFold: ({ context }) => context.plan === null,
     quiet: ({ context }) => !context.responseActive,
     emptySummary: (_, params: { text: string }) => params.text.trim().length === 0,
     // A fold must make the window smaller; otherwise the turns stay verbatim.
     noSmaller: ({ context }, params: { text: string }) => {
-      const w = windowOf(context);
+      const w = windowOf(context.window, context.plan!);
       return context.strategy.estimateWindowAfter(context.plan!, params.text.trim(), w) >= w;
     },
     deletesFailed: (_, params: { output: DeleteOutput }) => params.output.failed.length > 0,
@@ -135,10 +135,12 @@ export const summariserMachine = setup({
     cooldown: ({ context }) => context.policy.cooldownMs,
   },
   actions: {
-    takeRequest: assign(({ event }) => {
-      if (event.type !== 'SUMMARISE') return {};
-      return { turns: event.turns, window: event.window, audioMs: event.audioMs, responseActive: event.responseActive, error: null };
-    }),
+    takeRequest: assign((_, params: Omit<Extract<SummariserEvent, { type: 'SUMMARISE' }>, 'type'>) => ({
+      turns: params.turns,
+      window: params.window,
+      audioMs: params.audioMs,
+      responseActive: params.responseActive,
+    })),
     takeTurns: assign({ turns: (_, params: { turns: Turn[] }) => params.turns }),
     setResponseActive: assign({ responseActive: (_, params: { active: boolean }) => params.active }),
     plan: assign(({ context }) => {
@@ -156,13 +158,11 @@ export const summariserMachine = setup({
       return { plan: result, skipReason: null, count, summaryId: summaryId(count), text: null };
     }),
     takeText: assign({ text: (_, params: { text: string }) => params.text.trim() }),
-    recordError: assign({ error: (_, params: { message: string }) => params.message }),
     report: sendTo(({ context }) => context.parentRef, (_, params: SummariserReport) => params),
     // Not for the initial idle (the parent knows the summariser starts idle).
     announce: enqueueActions(({ context, event, enqueue }, params: { state: SummariserStateName }) => {
       if ((event as { type: string }).type !== 'xstate.init') enqueue.sendTo(context.parentRef, { type: 'SUMMARISER.STATE', state: params.state });
     }),
-    clear: assign({ plan: null, text: null, summaryId: null, skipReason: null }),
   },
 }).createMachine({
   id: 'summariser',
@@ -171,15 +171,16 @@ export const summariserMachine = setup({
     policy: input.policy,
     strategy: input.strategy ?? resolveStrategy(input.policy.strategy),
     count: (input.firstNumber ?? 1) - 1,
+    // Stryker disable next-line ArrayDeclaration: every SUMMARISE replaces the turns before anything reads them
     turns: [],
     window: 0,
     audioMs: {},
+    // Stryker disable next-line BooleanLiteral: every SUMMARISE sets it before the quiet guard reads it
     responseActive: false,
     plan: null,
     skipReason: null,
     summaryId: null,
     text: null,
-    error: null,
   }),
   initial: 'idle',
   on: {
@@ -187,8 +188,13 @@ export const summariserMachine = setup({
   },
   states: {
     idle: {
-      entry: ['clear', { type: 'announce', params: { state: 'idle' } }],
-      on: { SUMMARISE: { target: 'collecting', actions: 'takeRequest' } },
+      entry: { type: 'announce', params: { state: 'idle' } },
+      on: {
+        SUMMARISE: {
+          target: 'collecting',
+          actions: { type: 'takeRequest', params: ({ event: { turns, window, audioMs, responseActive } }) => ({ turns, window, audioMs, responseActive }) },
+        },
+      },
     },
     collecting: {
       entry: [
@@ -208,7 +214,7 @@ export const summariserMachine = setup({
         {
           guard: 'nothingToFold',
           target: 'idle',
-          actions: { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.SKIPPED', reason: context.skipReason ?? 'nothing to summarise' }) },
+          actions: { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.SKIPPED', reason: context.skipReason! }) },
         },
         {
           target: 'summarising',
@@ -238,20 +244,18 @@ export const summariserMachine = setup({
           {
             guard: { type: 'emptySummary', params: ({ event }) => ({ text: event.output.text }) },
             target: 'cooldown',
-            actions: [
-              { type: 'recordError', params: { message: 'the summariser returned an empty summary' } },
-              { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: 'the summariser returned an empty summary', deleted: [] } },
-            ],
+            actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: 'the summariser returned an empty summary', deleted: [] } },
           },
           {
             guard: { type: 'noSmaller', params: ({ event }) => ({ text: event.output.text }) },
             target: 'idle',
             actions: {
               type: 'report',
-              params: ({ context, event }) => ({
-                type: 'SUMMARISER.SKIPPED',
-                reason: `the summary would not make the window smaller (${windowOf(context)} tokens now, about ${context.strategy.estimateWindowAfter(context.plan!, event.output.text.trim(), windowOf(context))} after): the turns stay verbatim`,
-              }),
+              params: ({ context, event }) => {
+                const w = windowOf(context.window, context.plan!);
+                const after = context.strategy.estimateWindowAfter(context.plan!, event.output.text.trim(), w);
+                return { type: 'SUMMARISER.SKIPPED', reason: `the summary would not make the window smaller (${w} tokens now, about ${after} after): the turns stay verbatim` };
+              },
             },
           },
           { target: 'awaitingQuiet', actions: { type: 'takeText', params: ({ event }) => ({ text: event.output.text }) } },
@@ -355,8 +359,8 @@ export const summariserMachine = setup({
 });
 
 /** The window the fold is judged against: at least what is folded (0 = no usage reported yet). */
-function windowOf(context: Pick<SummariserContext, 'window' | 'plan'>): number {
-  return Math.max(context.window, context.plan?.foldedTokens ?? 0);
+function windowOf(window: number, plan: FoldPlan): number {
+  return Math.max(window, plan.foldedTokens);
 }
 
 function errorMessage(e: unknown): string {

@@ -12,6 +12,8 @@
 // States: awaitingTranscript retrieving backingOff done failed
 //
 // Transcription events may arrive in any state (also before the item: the parent replays them).
+// Streaming deltas are not kept: the protocol documents no failure after deltas (a failed job sends
+// only `failed`), so the turn's text is the completed transcript, a retrieved one, or "[inaudible]".
 // Each retry issues a NEW retrieve (the seed's retry found its own pending marker and returned the
 // stale result; its retrieved handler never completed the wait).
 import { assign, fromPromise, setup } from 'xstate';
@@ -33,7 +35,6 @@ export interface TranscriptOutput {
 }
 
 export type TranscriptEvent =
-  | { type: 'TRANSCRIPT.DELTA'; delta: string }
   | { type: 'TRANSCRIPT.COMPLETED'; transcript: string }
   | { type: 'TRANSCRIPT.FAILED'; message?: string }
   /** Ask the server now (response.done came, or the summariser is collecting). */
@@ -41,9 +42,8 @@ export type TranscriptEvent =
 
 export interface TranscriptContext extends TranscriptInput {
   attempt: number;
-  partial: string;
-  text: string | null;
-  source: TranscriptOutput['source'];
+  /** Set by the final state that ends the hunt. */
+  result: Pick<TranscriptOutput, 'text' | 'source'> | null;
 }
 
 /** What `retrieveItem` resolves with: the transcript (null when the server has none yet). */
@@ -52,6 +52,7 @@ export type RetrieveResult = { transcript: string | null };
 export const INAUDIBLE_TEXT = '[inaudible]';
 
 export const transcriptMachine = setup({
+  // Stryker disable next-line ObjectLiteral: carries TypeScript types only; nothing reads it at run time
   types: {
     input: {} as TranscriptInput,
     context: {} as TranscriptContext,
@@ -73,21 +74,14 @@ export const transcriptMachine = setup({
     backoff: ({ context }) => context.backoffMs * context.attempt,
   },
   actions: {
-    appendDelta: assign({ partial: ({ context }, params: { delta: string }) => context.partial + params.delta }),
-    acceptEvent: assign({
-      text: (_, params: { transcript: string }) => params.transcript,
-      source: 'event' as const,
-    }),
-    acceptRetrieved: assign({
-      text: (_, params: { transcript: string | null }) => params.transcript,
-      source: 'retrieve' as const,
-    }),
+    acceptEvent: assign({ result: (_, params: { transcript: string }) => ({ text: params.transcript, source: 'event' as const }) }),
+    acceptRetrieved: assign({ result: (_, params: { transcript: string }) => ({ text: params.transcript, source: 'retrieve' as const }) }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
-    markInaudible: assign({ text: INAUDIBLE_TEXT, source: 'inaudible' as const }),
+    markInaudible: assign({ result: { text: INAUDIBLE_TEXT, source: 'inaudible' as const } }),
   },
 }).createMachine({
   id: 'transcript',
-  context: ({ input }) => ({ ...input, attempt: 0, partial: '', text: null, source: 'event' }),
+  context: ({ input }) => ({ ...input, attempt: 0, result: null }),
   initial: 'awaitingTranscript',
   on: {
     // A completed transcript ends the hunt from any state.
@@ -95,7 +89,6 @@ export const transcriptMachine = setup({
       target: '.done',
       actions: { type: 'acceptEvent', params: ({ event }) => ({ transcript: event.transcript }) },
     },
-    'TRANSCRIPT.DELTA': { actions: { type: 'appendDelta', params: ({ event }) => ({ delta: event.delta }) } },
   },
   states: {
     awaitingTranscript: {
@@ -115,7 +108,7 @@ export const transcriptMachine = setup({
           {
             guard: { type: 'hasTranscript', params: ({ event }) => ({ transcript: event.output.transcript }) },
             target: 'done',
-            actions: { type: 'acceptRetrieved', params: ({ event }) => ({ transcript: event.output.transcript }) },
+            actions: { type: 'acceptRetrieved', params: ({ event }) => ({ transcript: event.output.transcript! }) },
           },
           { target: 'backingOff' },
         ],
@@ -130,12 +123,8 @@ export const transcriptMachine = setup({
     done: { type: 'final' },
     failed: { type: 'final', entry: 'markInaudible' },
   },
-  output: ({ context }) => ({
-    itemId: context.itemId,
-    text: context.text ?? INAUDIBLE_TEXT,
-    source: context.text === null ? 'inaudible' : context.source,
-    attempts: context.attempt,
-  }),
+  // Both final states set the result on the way in.
+  output: ({ context }) => ({ itemId: context.itemId, ...context.result!, attempts: context.attempt }),
 });
 
 export type TranscriptMachine = typeof transcriptMachine;

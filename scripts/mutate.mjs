@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm run mutate [-- <target> ...]: one Stryker pass per target (default: transcript, summariser,
-// conversation; `session` is slow and runs only when named), then the scores per folder, the duration
+// npm run mutate [-- <target> ...]: one Stryker pass per target (default: every target: transcript, summariser, tools,
+// conversation, session), then the scores per folder, the duration
 // and the surviving mutants go to bench/mutation.json. Equivalent mutants (survivors
 // no test can kill because the program behaves the same) are listed with the reason in
 // scripts/mutation-equivalents.json and marked in the results.
@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 const fromReports = process.argv[2] === '--from-reports';
 const args = process.argv.slice(fromReports ? 3 : 2);
 const given = Object.fromEntries(args.filter((a) => a.includes('=')).map((a) => a.split('=')).map(([k, v]) => [k, Number(v)]));
-const targets = fromReports ? Object.keys(given) : args.length ? args : ['transcript', 'summariser', 'conversation'];
+const targets = fromReports ? Object.keys(given) : args.length ? args : ['transcript', 'summariser', 'tools', 'conversation', 'session'];
 const started = Date.now();
 const durations = {};
 const files = {};

@@ -268,15 +268,25 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   };
 
   let lastState = '';
+  // Every snapshot (several per server event) passes here: the common case (nothing the `state`
+  // event reports changed; the hunting list is immutable, so the same array means the same ids) is
+  // decided without building the key.
+  let lastSession = '';
+  let lastSummariser = '';
+  let lastHunting: readonly string[] | null = null;
   actor.subscribe({
     next(snap) {
-      const nowLive = snap.matches({ online: 'live' });
+      const session = lifecycleOf(snap.value);
+      const nowLive = session === 'online.live';
       if (nowLive && !live) {
         live = true;
         // After the current macrostep: the machine is live when the held turns arrive.
         queueMicrotask(release);
       } else if (!nowLive) live = false;
-      const session = lifecycleOf(snap.value);
+      if (session === lastSession && summariserNow === lastSummariser && snap.context.hunting === lastHunting) return;
+      lastSession = session;
+      lastSummariser = summariserNow;
+      lastHunting = snap.context.hunting;
       const pendingTranscripts = snap.context.hunting.slice();
       const key = `${session}|${summariserNow}|${pendingTranscripts.join(',')}`;
       if (key !== lastState) {

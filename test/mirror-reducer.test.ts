@@ -57,14 +57,15 @@ describe('mirror reducer: items', () => {
 });
 
 describe('mirror reducer: transcripts', () => {
-  it('a user audio item without transcript starts a hunt; deltas and completion go to the hunt', () => {
+  it('a user audio item without transcript starts a hunt; deltas are shown, the completion goes to the hunt', () => {
     const { m, effects } = run([
       userAudio('u1'),
       { type: 'conversation.item.input_audio_transcription.delta', item_id: 'u1', delta: 'hel' },
       { type: 'conversation.item.input_audio_transcription.completed', item_id: 'u1', transcript: 'hello' },
     ]);
     expect(m.hunting).toEqual(['u1']);
-    expect(effects.map((e) => e.type)).toEqual(['hunt.start', 'turn', 'hunt.send', 'transcript', 'hunt.send']);
+    expect(effects.map((e) => e.type)).toEqual(['hunt.start', 'turn', 'transcript', 'hunt.send']);
+    expect(effects.filter((e) => e.type === 'hunt.send')).toEqual([{ type: 'hunt.send', itemId: 'u1', event: { type: 'TRANSCRIPT.COMPLETED', transcript: 'hello' } }]);
     const r = huntFinished(m, 'u1', 'hello', 'event');
     expect(r.mirror.hunting).toEqual([]);
     expect(r.mirror.turns[0]).toMatchObject({ text: 'hello', textState: 'final' });
@@ -79,15 +80,20 @@ describe('mirror reducer: transcripts', () => {
     expect(effects.map((e) => e.type)).toEqual(['transcript', 'turn']);
   });
 
-  it('early deltas and an early failure are replayed to the hunt', () => {
-    const { effects } = run([
+  it('an early failure is replayed to the hunt; early deltas are shown, not kept', () => {
+    const { m, effects } = run([
       { type: 'conversation.item.input_audio_transcription.delta', item_id: 'u1', delta: 'a ' },
       { type: 'conversation.item.input_audio_transcription.delta', item_id: 'u1', delta: 'b' },
       { type: 'conversation.item.input_audio_transcription.failed', item_id: 'u1' },
       userAudio('u1'),
     ]);
     const start = effects.find((e) => e.type === 'hunt.start') as { replay: unknown[] };
-    expect(start.replay).toEqual([{ type: 'TRANSCRIPT.DELTA', delta: 'a b' }, { type: 'TRANSCRIPT.FAILED' }]);
+    expect(start.replay).toEqual([{ type: 'TRANSCRIPT.FAILED' }]);
+    expect(effects.filter((e) => e.type === 'transcript').map((e) => (e as { transcript: { text: string; final: boolean } }).transcript)).toMatchObject([
+      { text: 'a ', final: false },
+      { text: 'b', final: false },
+    ]);
+    expect(m.early).toEqual({});
   });
 
   it('a reconnect settles pending turns: user audio becomes [inaudible], hunts stop', () => {

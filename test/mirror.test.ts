@@ -72,6 +72,22 @@ describe('upsertTurn deduplication and merge', () => {
   });
 });
 
+describe('upsertTurn without a change', () => {
+  it('returns the input when a repeated view changes nothing, so the session has nothing to assign', () => {
+    const m = [t('a', { text: 'hello', textState: 'final' }), t('b')];
+    expect(upsertTurn(m, t('a', { text: 'hello', textState: 'final' }))).toBe(m);
+    expect(upsertTurn(m, t('b'), 'a')).toBe(m);
+  });
+
+  it('still copies when a field changes or the turn moves', () => {
+    const m = [t('a', { text: 'hello', textState: 'final' }), t('b')];
+    const changed = upsertTurn(m, t('a', { text: 'hello there', textState: 'final' }));
+    expect(changed).not.toBe(m);
+    expect(changed[0].text).toBe('hello there');
+    expect(ids(upsertTurn(m, t('b'), null))).toEqual(['b', 'a']);
+  });
+});
+
 describe('removeTurn, updateTurn, findTurn, indexOfTurn', () => {
   it('removes by id and leaves the input untouched', () => {
     const m = [t('a'), t('b'), t('c')];

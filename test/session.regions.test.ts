@@ -32,6 +32,16 @@ function live(extra: { observer?: boolean; rolloverMarginMs?: number; expiresAt?
 }
 
 describe('live regions', () => {
+  // XState copies the context on every assign (Object.assign({}, context, patch)); V8 keeps such a copy
+  // in fast mode only up to about 18 properties, past that every copy and read is a hash-table one
+  // (2x the CPU per server event: docs/performance.md, section 6). New fields go into a group.
+  it('the session context keeps at most 18 top-level fields', () => {
+    const s = live();
+    s.actor.send({ type: 'USER.TEXT', text: 'one' });
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    expect(Object.keys(s.actor.getSnapshot().context).length).toBeLessThanOrEqual(18);
+  });
+
   it('a turn during a response is queued and sent once at response.done', () => {
     const s = live();
     s.server({ type: 'response.created', response: { id: 'r1' } });

@@ -3,13 +3,15 @@
 // is its own event sequence) and every path is replayed on a live actor with controlled
 // summarise/insert/delete doubles and a SimulatedClock. The expected state, reports and actor calls
 // after every step come from the ORACLE below (the documented protocol of machines/README.md), never
-// from the machine. The last tests provide broken guards with machine.provide() and show the same
-// path checks catch each of them.
-import { describe, expect, it } from 'vitest';
+// from the machine; the reports include SUMMARISER.STATE, one per state entered (the session follows
+// the summariser by these alone). The parent is a real actor that records what it receives, passed
+// as parentRef the way the session passes itself. The last tests provide broken guards with
+// machine.provide() and show the same path checks catch each of them.
+import { describe, expect, it, vi } from 'vitest';
 import { createActor, type AnyEventObject } from 'xstate';
-import { summariserMachine, type SummariserInput, type SummariserReport } from '../machines/summariser.machine.js';
+import { summariserMachine, type InsertInput, type SummariseInput, type SummariserInput, type SummariserReport } from '../machines/summariser.machine.js';
 import type { Turn } from '../src/types.js';
-import { collectFailures, createTestClock, machineTestModel, pathCoverage, reportCollector, runPath, summariserDoubles, type ModelPath, safePaths } from '../src/testing/index.js';
+import { answeringActor, collectFailures, createTestClock, machineTestModel, pathCoverage, reportCollector, runPath, summariserDoubles, type ModelPath, safePaths } from '../src/testing/index.js';
 
 // Under Stryker (npm run mutate) each mutant IS the broken machine: the mutant-detection tests below
 // would only replay every path again, so they are left out there.
@@ -47,11 +49,14 @@ const PAYLOADS: Record<string, AnyEventObject[]> = {
     { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1', 'a1'], missing: [], failed: [] } },
     { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1'], missing: ['a1'], failed: [] } },
     { type: 'xstate.done.actor.deleteItems', output: { deleted: ['u1'], missing: [], failed: ['a1'] } },
+    { type: 'xstate.done.actor.deleteItems', output: { deleted: [], missing: [], failed: ['u1', 'a1'] } },
   ],
 };
 
 // ---- the oracle ------------------------------------------------------------------------------------
 type Phase = 'idle' | 'collecting' | 'summarising' | 'awaitingQuiet' | 'inserting' | 'pruning' | 'cooldown';
+/** Every state the summariser reports entering; `planning` is passed through within one step. */
+type Reported = Phase | 'planning';
 interface Expected {
   phase: Phase;
   turns: Turn[];
@@ -73,30 +78,42 @@ const id = (n: number) => `sum_${String(n).padStart(3, '0')}`; // summary ids: s
 function oracle(prev: Expected, ev: AnyEventObject): Expected {
   const e: Expected = { ...prev, reports: [...prev.reports], summariseCalls: [...prev.summariseCalls], inserts: [...prev.inserts], deletes: [...prev.deletes] };
   const report = (r: Partial<SummariserReport> & { type: SummariserReport['type'] }) => e.reports.push(r);
+  // Each state entered is reported to the parent, after the reports of the transition that led there.
+  const enter = (state: Reported) => {
+    report({ type: 'SUMMARISER.STATE', state });
+    if (state !== 'planning') e.phase = state;
+  };
   const fail = (stage: 'summarising' | 'inserting' | 'pruning', message: string | RegExp, deleted: string[] = []) => {
     report({ type: 'SUMMARISER.FAILED', stage, message: message as string, deleted });
-    e.phase = 'cooldown';
+    enter('cooldown');
+    e.text = null;
+  };
+  // A changed connection ends the summary under way at once: no cooldown.
+  const abort = (stage: 'summarising' | 'inserting' | 'pruning') => {
+    report({ type: 'SUMMARISER.FAILED', stage, message: INTERRUPTED as never, deleted: [] });
+    enter('idle');
     e.text = null;
   };
   // Planning: turns are folded only with every transcript in (or after the wait); the protected tail
   // (keepLastTurns) is never folded; nothing to fold is reported as skipped.
   const plan = () => {
+    enter('planning');
     const fold = e.turns.filter((t) => FOLD.includes(t.id));
     if (!fold.length) {
       // The default (hysteresis) strategy's skip: a reason a person can read, naming why (spec: strategy.ts).
       report({ type: 'SUMMARISER.SKIPPED', reason: /^nothing to fold: / as unknown as string });
-      e.phase = 'idle';
+      enter('idle');
       return;
     }
     e.count += 1;
     report({ type: 'SUMMARISER.STARTED', id: id(e.count), replaces: FOLD, windowBefore: 3000 });
     e.summariseCalls.push(fold.map((t) => t.id));
-    e.phase = 'summarising';
+    enter('summarising');
   };
   // Inserting starts only when no response writes to the conversation.
   const quietCheck = () => {
     if (e.phase === 'awaitingQuiet' && !e.responseActive) {
-      e.phase = 'inserting';
+      enter('inserting');
       e.inserts.push({ id: id(e.count), text: e.text!, role: 'system' });
     }
   };
@@ -110,7 +127,7 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
       e.turns = ev.turns as Turn[];
       e.responseActive = ev.responseActive as boolean;
       report({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingIds(e.turns) });
-      e.phase = 'collecting';
+      enter('collecting');
       if (!pendingIds(e.turns).length) plan();
       return e;
     case 'collecting:TURNS':
@@ -122,17 +139,15 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
       return e;
     case 'collecting:ABORT':
       report({ type: 'SUMMARISER.SKIPPED', reason: 'aborted: the connection changed' });
-      e.phase = 'idle';
+      enter('idle');
       return e;
     case 'summarising:ABORT':
     case 'awaitingQuiet:ABORT':
-      fail('summarising', INTERRUPTED as never);
-      e.phase = 'idle';
+      abort('summarising');
       return e;
     case 'inserting:ABORT':
     case 'pruning:ABORT':
-      fail(prev.phase as 'inserting' | 'pruning', INTERRUPTED as never);
-      e.phase = 'idle';
+      abort(prev.phase as 'inserting' | 'pruning');
       return e;
     case 'summarising:xstate.done.actor.summarise': {
       const text = (ev.output as { text: string }).text.trim();
@@ -140,7 +155,7 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
       if (!text) fail('summarising', 'the summariser returned an empty summary');
       else {
         e.text = text;
-        e.phase = 'awaitingQuiet';
+        enter('awaitingQuiet');
         quietCheck();
       }
       return e;
@@ -150,8 +165,8 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
       return e;
     case 'inserting:xstate.done.actor.insertSummary':
       report({ type: 'SUMMARISER.INSERTED', id: id(e.count), text: e.text!, role: 'system', replaces: FOLD });
+      enter('pruning');
       e.deletes.push(FOLD);
-      e.phase = 'pruning';
       return e;
     case 'inserting:xstate.error.actor.insertSummary':
       fail('inserting', (ev.error as Error).message);
@@ -162,7 +177,7 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
       if (out.failed.length) fail('pruning', `could not delete ${out.failed.length} summarised item(s): ${out.failed.join(', ')}`, [...out.deleted, ...out.missing]);
       else {
         report({ type: 'SUMMARISER.DONE', id: id(e.count), text: e.text!, replaces: FOLD, deleted: [...out.deleted, ...out.missing], windowBefore: 3000 });
-        e.phase = 'idle';
+        enter('idle');
         e.text = null;
       }
       return e;
@@ -171,7 +186,7 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
       fail('pruning', (ev.error as Error).message);
       return e;
     case `cooldown:${COOL}`:
-      e.phase = 'idle';
+      enter('idle');
       return e;
   }
   throw new Error(`the oracle has no transition for ${ev.type} in ${prev.phase}: the machine took one the documentation does not describe`);
@@ -216,8 +231,6 @@ async function replay(machine: typeof summariserMachine, path: ModelPath): Promi
         if (doubles.insertSummary.calls.length > insertsBefore && expected.responseActive) insertsWhileActive++;
       },
       check() {
-        // SUMMARISER.STATE (a report of each state change, for the session) is not part of this oracle.
-        parent.events.splice(0, parent.events.length, ...parent.events.filter((e) => (e.type as string) !== 'SUMMARISER.STATE'));
         expect(actor.getSnapshot().value).toBe(expected.phase);
         expect(parent.events.length, `reports: ${parent.types().join(', ')}`).toBe(expected.reports.length);
         expected.reports.forEach((r, i) => {
@@ -270,15 +283,59 @@ describe('summariser machine (model-based, oracle)', () => {
   it.skipIf(UNDER_STRYKER)('detects an empty-summary guard that never fires (mutant provided with machine.provide)', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { emptySummary: () => false } }), p));
     expect(failures.length).toBeGreaterThan(0);
+    // A blank summary went on towards the insert instead of failing.
+    expect(failures.some((f) => /done\.actor\.summarise \{"output":\{"text":"[\s\\nt]*"\}\}\): expected '(awaitingQuiet|inserting)' to be 'cooldown'/.test(f.message))).toBe(true);
   });
 
   it.skipIf(UNDER_STRYKER)('detects a deletesFailed guard that never fires', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { deletesFailed: () => false } }), p));
     expect(failures.length).toBeGreaterThan(0);
+    // A failed delete was taken for a finished summary.
+    expect(failures.some((f) => /done\.actor\.deleteItems .*"failed":\["[^\]]+\]\}\}\): expected 'idle' to be 'cooldown'/.test(f.message))).toBe(true);
   });
 
   it.skipIf(UNDER_STRYKER)('detects inserting while a response is active (quiet guard always true)', async () => {
     const failures = await collectFailures(paths, (p) => replay(summariserMachine.provide({ guards: { quiet: () => true } }), p));
     expect(failures.length, failures.map((f) => f.message).join('\n')).toBeGreaterThan(0);
+    // The summary went straight to inserting while the response was still active.
+    expect(failures.some((f) => /expected 'inserting' to be 'awaitingQuiet'/.test(f.message))).toBe(true);
+  });
+});
+
+describe('summariser machine: what it waits for, and its defaults', () => {
+  it('waits for user transcripts only: a reply still being written (assistant turn pending) does not hold the summary', async () => {
+    const doubles = summariserDoubles();
+    const parent = reportCollector<SummariserReport>();
+    const actor = createActor(summariserMachine.provide({ actors: doubles.actors }), { input: { parentRef: parent.ref, policy } }).start();
+    const replying = [...FOLDABLE, turn('u3', 'user', 'and then?'), turn('a3', 'assistant', null, 'pending')];
+    actor.send({ type: 'SUMMARISE', turns: replying, window: 3000, audioMs: {}, responseActive: true });
+    expect(parent.events.slice(0, 3)).toEqual([
+      { type: 'SUMMARISER.COLLECTING', pendingIds: [] },
+      { type: 'SUMMARISER.STATE', state: 'collecting' },
+      { type: 'SUMMARISER.STATE', state: 'planning' },
+    ]);
+    actor.stop();
+  });
+
+  // Every effect is declared with a throwing default (machines/README.md): a composition root that
+  // forgets one gets that stage's FAILED with a one-line message, not a hang or a crash.
+  it('without provide(), each missing actor fails its own stage with "<actor> not provided"', async () => {
+    const answer = {
+      summarise: answeringActor<{ text: string }, SummariseInput>(() => ({ text: SUMMARY })),
+      insertSummary: answeringActor<void, InsertInput>(() => undefined),
+    };
+    const cases: { actors: Partial<typeof answer>; failed: { stage: string; message: string } }[] = [
+      { actors: {}, failed: { stage: 'summarising', message: 'summarise not provided' } },
+      { actors: { summarise: answer.summarise }, failed: { stage: 'inserting', message: 'insertSummary not provided' } },
+      { actors: answer, failed: { stage: 'pruning', message: 'deleteItems not provided' } },
+    ];
+    for (const c of cases) {
+      const parent = reportCollector<SummariserReport>();
+      const actor = createActor(summariserMachine.provide({ actors: c.actors }), { input: { parentRef: parent.ref, policy } }).start();
+      actor.send(summarise(FOLDABLE, false) as never);
+      await vi.waitFor(() => expect(parent.types()).toContain('SUMMARISER.FAILED'));
+      expect(parent.events.find((e) => e.type === 'SUMMARISER.FAILED')).toEqual({ type: 'SUMMARISER.FAILED', ...c.failed, deleted: [] });
+      actor.stop();
+    }
   });
 });

@@ -15,7 +15,7 @@ import {
   type SummariserReport,
 } from '../machines/summariser.machine.js';
 import { cacheAwareStrategy } from '../src/conversation/cache-aware-strategy.js';
-import type { ContextStrategy } from '../src/conversation/strategy.js';
+import { hysteresisStrategy, type ContextStrategy, type StrategyView } from '../src/conversation/strategy.js';
 import type { Turn } from '../src/types.js';
 
 const msg = (id: string, role: 'user' | 'assistant', text: string): Turn => ({ id, kind: 'message', role, text, textState: 'final', audio: false, at: 0 });
@@ -130,5 +130,60 @@ describe('summariser with a strategy (issue 10)', () => {
     custom.actor.send({ type: 'SUMMARISE', turns, window, audioMs: {}, responseActive: false });
     expect(await custom.last('SUMMARISER.SKIPPED')).toEqual({ type: 'SUMMARISER.SKIPPED', reason: 'not today' });
     expect(seen).toEqual([window]);
+  });
+  it('hands the strategy the request: turns, window, each item\'s audio length, and the trigger (the asking window when the policy has none)', async () => {
+    const turns = [...exchange(1, 8), ...exchange(2)];
+    const views: StrategyView[] = [];
+    const recording: ContextStrategy = { ...hysteresisStrategy, name: 'recording', planFold: (v) => (views.push(v), hysteresisStrategy.planFold(v)) };
+    const withTrigger = start('Trains.', { strategy: recording });
+    withTrigger.actor.send({ type: 'SUMMARISE', turns, window: 900, audioMs: { u1: 2400 }, responseActive: false });
+    await withTrigger.last('SUMMARISER.DONE');
+    const { triggerTokens: _, ...noTrigger } = POLICY;
+    const bare = start('Trains.', { strategy: recording, policy: noTrigger });
+    bare.actor.send({ type: 'SUMMARISE', turns, window: 700, audioMs: {}, responseActive: false });
+    await bare.last('SUMMARISER.DONE');
+    expect(views.map((v) => ({ turns: v.turns, window: v.window, trigger: v.policy.triggerTokens, u1: v.audioMs?.('u1') }))).toEqual([
+      { turns, window: 900, trigger: POLICY.triggerTokens, u1: 2400 },
+      { turns, window: 700, trigger: 700, u1: undefined },
+    ]);
+  });
+
+  it('a strategy that returns an empty fold is a skip ("nothing to summarise"): nothing is summarised', async () => {
+    const empty: ContextStrategy = { ...hysteresisStrategy, name: 'empty', planFold: () => ({ fold: [], keep: [], foldedTokens: 0 }) };
+    const { actor, calls, last } = start('Trains.', { strategy: empty });
+    actor.send({ type: 'SUMMARISE', turns: [...exchange(1, 8), ...exchange(2)], window: 900, audioMs: {}, responseActive: false });
+    expect(await last('SUMMARISER.SKIPPED')).toEqual({ type: 'SUMMARISER.SKIPPED', reason: 'nothing to summarise' });
+    expect(calls).toEqual([]);
+  });
+
+  // The fold is judged on the summary as it would be inserted (trimmed); an estimate equal to the
+  // window does not make it smaller. The strategy's estimate here: `offset` + the summary's length.
+  const judging = (offset: number, seen: string[]): ContextStrategy => ({
+    ...hysteresisStrategy,
+    name: 'judging',
+    estimateWindowAfter: (_plan, text, window) => (seen.push(text), window + offset + text.length - SHORT.length),
+  });
+  const SHORT = 'Trains.';
+  const PADDED = `\n  ${SHORT}  \n\n`;
+
+  it('an estimate equal to the window is not smaller: skipped, with the figures of the trimmed summary', async () => {
+    const seen: string[] = [];
+    const { actor, calls, last } = start(PADDED, { strategy: judging(0, seen) });
+    actor.send({ type: 'SUMMARISE', turns: [...exchange(1, 8), ...exchange(2)], window: 900, audioMs: {}, responseActive: false });
+    expect(await last('SUMMARISER.SKIPPED')).toEqual({
+      type: 'SUMMARISER.SKIPPED',
+      reason: 'the summary would not make the window smaller (900 tokens now, about 900 after): the turns stay verbatim',
+    });
+    expect(calls).toEqual(['summarise']);
+    expect(new Set(seen)).toEqual(new Set([SHORT]));
+  });
+
+  it('one token smaller is smaller: the trimmed summary goes in (its padding would not count against it)', async () => {
+    const seen: string[] = [];
+    const { actor, calls, last } = start(PADDED, { strategy: judging(-1, seen) });
+    actor.send({ type: 'SUMMARISE', turns: [...exchange(1, 8), ...exchange(2)], window: 900, audioMs: {}, responseActive: false });
+    expect(await last('SUMMARISER.DONE')).toMatchObject({ text: SHORT, windowBefore: 900, windowAfterEstimate: 899 });
+    expect(calls).toEqual(['summarise', 'insert', 'delete']);
+    expect(new Set(seen)).toEqual(new Set([SHORT]));
   });
 });

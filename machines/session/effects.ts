@@ -26,7 +26,7 @@ export function mirrorOf(c: SessionContext): MirrorState {
  * Applies a reducer result: the context gets the new mirror, each effect becomes an action.
  * Returns the context patch (so a caller can add to it before the single assign).
  */
-export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enqueue, collecting: boolean): void {
+export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enqueue, collecting: () => boolean): void {
   // Only what changed (the reducer returns the same objects for untouched parts).
   const patch: Partial<SessionContext> = {};
   if (r.mirror.turns !== context.mirror) patch.mirror = r.mirror.turns as SessionContext['mirror'];
@@ -100,8 +100,8 @@ export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enque
     }
   }
   if (Object.keys(patch).length) enqueue.assign(patch);
-  // Only a collecting summariser uses the turns (it waits for pending transcripts).
-  if (turnsChanged && collecting) enqueue.sendTo('summariser', { type: 'TURNS', turns: r.mirror.turns });
+  // Only a collecting summariser uses the turns (it waits for pending transcripts); asked only then.
+  if (turnsChanged && collecting()) enqueue.sendTo('summariser', { type: 'TURNS', turns: r.mirror.turns });
   for (const e of raised) enqueue.raise(e);
 }
 

@@ -36,7 +36,7 @@ const response = sessionSetup.createStateConfig({
     requested: {
       entry: { type: 'tellSummariserActive', params: { active: true } },
       on: {
-        'RESPONSE.CREATED': { target: 'active', actions: ['clearRequest', 'takeResponse'] },
+        'RESPONSE.CREATED': { target: 'active', actions: 'takeRequestedResponse' },
         'SERVER.ERROR': { guard: 'requestRejected', target: 'idle', actions: ['reportServerError', 'clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
         // conversation_already_has_active_response: the queue region (busy) asks again later.
         'RESPONSE.BUSY': { target: 'idle', actions: ['clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
@@ -145,7 +145,7 @@ const summary = sessionSetup.createStateConfig({
         SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { actions: 'startSummary' }],
         'RESPONSE.DONE': [
           // Never fold a call before its output is in: summarise at the tools' follow-up response.
-          { guard: and(['shouldSummarise', 'toolsPending']), target: 'requested' },
+          { guard: and(['toolsPending', 'shouldSummarise']), target: 'requested' },
           { guard: 'shouldSummarise', actions: 'startSummary' },
         ],
       },

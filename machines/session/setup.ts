@@ -56,14 +56,14 @@ export const sessionSetup = setup({
     isFatalServerError: ({ event }) => fatalRule(event) !== null,
     closedFatal: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'fatal',
     closedExpired: ({ event }) => event.type === 'SOCKET.CLOSED' && classifyClose(event.code, event.reason).class === 'expired',
-    canReconnect: ({ context }) => context.socketsOpened > 0 && context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
+    canReconnect: ({ context }) => context.link.socketsOpened > 0 && context.link.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0),
     canRetryFailure: ({ context, event }) =>
       event.type === 'SOCKET.FAILED' &&
-      context.socketsOpened > 0 &&
-      context.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0) &&
+      context.link.socketsOpened > 0 &&
+      context.link.reconnectAttempt < (context.input.reconnect?.maxAttempts ?? 0) &&
       (event.error.code === 'unreachable' || event.error.code === 'connect_timeout'),
     isConfigError: ({ context, event }) =>
-      event.type === 'SERVER.ERROR' && (event.eventId === context.configEventId || event.code === 'unknown_parameter' || event.code === 'missing_required_parameter'),
+      event.type === 'SERVER.ERROR' && (event.eventId === context.link.configEventId || event.code === 'unknown_parameter' || event.code === 'missing_required_parameter'),
     isSeedError: ({ context, event }) => event.type === 'SERVER.ERROR' && !!context.seed?.eventId && event.eventId === context.seed.eventId,
     nothingToSeed: ({ context }) => context.seed === null,
     notClosing: not(stateIn('#session.online.closing')),
@@ -103,7 +103,7 @@ export const sessionSetup = setup({
   },
   delays: {
     connectTimeout: ({ context }) => context.input.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    reconnectDelay: ({ context }) => context.reconnectDelayMs,
+    reconnectDelay: ({ context }) => context.link.reconnectDelayMs,
     connectionStable: ({ context }) => context.input.stableAfterMs ?? 10_000,
     rolloverDue: ({ context }) => rolloverDelay(context),
     transcriptWait: ({ context }) => Math.min(NEVER, context.input.policy.transcriptWaitMs),
@@ -125,7 +125,7 @@ export const sessionSetup = setup({
           const calls = functionCalls(ev.response);
           if (calls.length > 0) enqueue.raise({ type: 'TOOLS.CALLED', responseId: str(isObject(ev.response) ? ev.response.id : ''), calls });
         }
-        applyReduced(context, reduced, enqueue, inState(check, summaryCollecting));
+        applyReduced(context, reduced, enqueue, () => inState(check, summaryCollecting));
         const item = isObject(ev.item) ? ev.item : {};
         if ((ev.type === 'conversation.item.added' || ev.type === 'conversation.item.created') && context.seed && item.id === context.seed.id) {
           enqueue.raise({ type: 'SEED.ACKED' });
@@ -191,27 +191,30 @@ export const sessionSetup = setup({
     }),
 
     // ---- connection lifecycle ----------------------------------------------------------------------
-    countOpened: assign({ socketsOpened: ({ context }) => context.socketsOpened + 1 }),
+    countOpened: assign({ link: ({ context }) => ({ ...context.link, socketsOpened: context.link.socketsOpened + 1 }) }),
     takeSession: assign({ session: ({ event }) => (event.type === 'SESSION.CREATED' ? event.info : null) }),
     announceSession: emit(({ context }) => ({ type: 'session' as const, info: context.session! })),
     sendConfig: enqueueActions(({ context, enqueue }) => {
       // Deterministic ids: one configuration per connection generation.
-      const eventId = `rtc_cfg_${context.generation}`;
-      enqueue.assign({ configEventId: eventId });
+      const eventId = `rtc_cfg_${context.link.generation}`;
+      enqueue.assign({ link: { ...context.link, configEventId: eventId } });
       const base = context.input.sessionConfig;
-      const session = context.generation === 0 ? base : { ...base, instructions: `${String(base.instructions ?? '')}\n\n${CONTINUATION_NOTE}`.trim() };
+      const session = context.link.generation === 0 ? base : { ...base, instructions: `${String(base.instructions ?? '')}\n\n${CONTINUATION_NOTE}`.trim() };
       enqueue.sendTo('socket', { type: 'SEND', event: { type: 'session.update', event_id: eventId, session } });
     }),
-    wentLive: assign({ timesLive: ({ context }) => context.timesLive + 1, reconnectReason: null }),
-    resetAttempts: assign({ reconnectAttempt: 0 }),
+    wentLive: assign({ link: ({ context }) => ({ ...context.link, timesLive: context.link.timesLive + 1, reconnectReason: null }) }),
+    resetAttempts: assign({ link: ({ context }) => ({ ...context.link, reconnectAttempt: 0 }) }),
     closeSocket: sendTo('socket', { type: 'CLOSE', code: 1000, reason: 'client closing' }),
     noteDrop: assign(({ context }, params: { reason: 'drop' | 'rollover' | 'expired' }) => {
-      const attempt = params.reason === 'drop' ? context.reconnectAttempt + 1 : context.reconnectAttempt;
+      const attempt = params.reason === 'drop' ? context.link.reconnectAttempt + 1 : context.link.reconnectAttempt;
       return {
-        reconnectReason: params.reason,
-        reconnectAttempt: attempt,
-        reconnectDelayMs: params.reason === 'drop' ? backoffDelay(context, attempt) : 0,
-        generation: context.generation + 1,
+        link: {
+          ...context.link,
+          reconnectReason: params.reason,
+          reconnectAttempt: attempt,
+          reconnectDelayMs: params.reason === 'drop' ? backoffDelay(context, attempt) : 0,
+          generation: context.link.generation + 1,
+        },
         activeResponseId: null,
         requestEventId: null,
       };
@@ -221,21 +224,21 @@ export const sessionSetup = setup({
       // The calls' items stay in the old session: their outputs could not be answered in the new one.
       abortTools(context, asEnqueue(enqueue));
       enqueue.sendTo('summariser', { type: 'RESPONSE.ACTIVE', active: false });
-      enqueue.emit({ type: 'reconnect', attempt: context.reconnectAttempt, delayMs: context.reconnectDelayMs, reason: context.reconnectReason ?? 'drop' });
+      enqueue.emit({ type: 'reconnect', attempt: context.link.reconnectAttempt, delayMs: context.link.reconnectDelayMs, reason: context.link.reconnectReason ?? 'drop' });
     }),
     prepareSeed: enqueueActions(({ context, enqueue: raw }) => {
       // Transcript hunts cannot continue on a new connection: what is pending is settled and
       // journaled, never silently dropped. The next server conversation starts empty.
       const enqueue = asEnqueue(raw);
       const settled = settlePending(mirrorOf(context));
-      applyReduced(context, settled, enqueue, false);
+      applyReduced(context, settled, enqueue, () => false);
       const plan = buildSeed(settled.mirror.turns);
-      const seed = plan ? { id: `seed_${context.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
+      const seed = plan ? { id: `seed_${context.link.generation}`, text: plan.text, covers: plan.covers, eventId: null } : context.seed;
       enqueue.assign({ mirror: [], hunting: [], early: {}, audioMs: {}, seed });
     }),
     sendSeed: enqueueActions(({ context, enqueue }) => {
       if (!context.seed) return;
-      const eventId = `rtc_seed_${context.generation}`;
+      const eventId = `rtc_seed_${context.link.generation}`;
       enqueue.assign({ seed: { ...context.seed, eventId } });
       enqueue.sendTo('socket', {
         type: 'SEND',
@@ -251,7 +254,7 @@ export const sessionSetup = setup({
       const seed = context.seed!;
       enqueue.assign({ mirror: markSummary(mirrorOf(context), seed.id, seed.covers).turns as SessionContext['mirror'], seed: null });
       enqueue.emit({ type: 'summary.inserted', id: seed.id, text: seed.text, replaces: seed.covers });
-      enqueue.emit({ type: 'seeded', id: seed.id, generation: context.generation });
+      enqueue.emit({ type: 'seeded', id: seed.id, generation: context.link.generation });
     }),
     seedFailed: enqueueActions(({ event, enqueue }) => {
       const msg = event.type === 'SERVER.ERROR' ? event.message : 'unknown error';
@@ -273,7 +276,7 @@ export const sessionSetup = setup({
     // Deterministic event ids, so an error answering this response.create can be matched to it.
     createResponse: enqueueActions(({ context, enqueue }) => {
       const requests = context.requests + 1;
-      const eventId = `rtc_resp_${context.generation}_${requests}`;
+      const eventId = `rtc_resp_${context.link.generation}_${requests}`;
       enqueue.assign({ requests, requestEventId: eventId, turnWaiting: false });
       enqueue.sendTo('socket', { type: 'SEND', event: { type: 'response.create', event_id: eventId } });
     }),
@@ -304,6 +307,8 @@ export const sessionSetup = setup({
 
     // ---- responses ----------------------------------------------------------------------------------
     takeResponse: assign({ activeResponseId: ({ event }) => (event.type === 'RESPONSE.CREATED' ? event.responseId : null) }),
+    /** Our response.create was answered: clearRequest and takeResponse in one assign (one snapshot copy). */
+    takeRequestedResponse: assign({ requestEventId: null, activeResponseId: ({ event }) => (event.type === 'RESPONSE.CREATED' ? event.responseId : null) }),
     clearResponse: assign({ activeResponseId: null }),
     tellSummariserActive: sendTo('summariser', (_, params: { active: boolean }) => ({ type: 'RESPONSE.ACTIVE' as const, active: params.active })),
     warnResponseTimeout: emit(({ context }) => ({
@@ -318,7 +323,7 @@ export const sessionSetup = setup({
     transcriptDone: enqueueActions(({ context, event, enqueue, check }) => {
       if (!('output' in event)) return;
       const out = (event as { output: { itemId: string; text: string; source: 'event' | 'retrieve' | 'inaudible' } }).output;
-      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue), inState(check, summaryCollecting));
+      applyReduced(context, huntFinished(mirrorOf(context), out.itemId, out.text, out.source), asEnqueue(enqueue), () => inState(check, summaryCollecting));
     }),
     spawnSummariser: enqueueActions(({ context, enqueue, self }) => {
       enqueue.spawnChild('summariser', {

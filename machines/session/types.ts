@@ -138,9 +138,20 @@ export interface SessionContext {
   requests: number;
   /** A user turn waits for a response.create; kept across a reconnect or rollover (the queue region is not). */
   turnWaiting: boolean;
-  configEventId: string | null;
   seed: SessionSeed | null;
   error: AgentError | null;
+  /** The connections so far (grouped: see ConnectionCounters). */
+  link: ConnectionCounters;
+  /** Responses whose tool calls are still running (their outputs + one response.create follow). */
+  toolBatches: string[];
+}
+
+/**
+ * Bookkeeping of the connections so far, changed only when a connection opens, goes live or drops.
+ * One field of the context rather than seven: XState copies the context object on every assign, and
+ * V8 keeps an object built that way in fast (non-dictionary) mode only up to about 18 properties.
+ */
+export interface ConnectionCounters {
   /** Connection generation: 0 for the first socket, +1 per reconnect or rollover. */
   generation: number;
   /** Sockets that opened: after the first, a drop is network trouble, not a bad URL or key. */
@@ -150,8 +161,8 @@ export interface SessionContext {
   reconnectAttempt: number;
   reconnectReason: 'drop' | 'rollover' | 'expired' | null;
   reconnectDelayMs: number;
-  /** Responses whose tool calls are still running (their outputs + one response.create follow). */
-  toolBatches: string[];
+  /** event_id of this connection's session.update (`rtc_cfg_<generation>`). */
+  configEventId: string | null;
 }
 
 export type SessionEmitted =

@@ -9,9 +9,11 @@ import type { TranscriptEvent, Turn } from '../types.js';
 import { turnFromItem } from './items.js';
 import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from './mirror.js';
 
-/** Transcription events that arrived before their item (the parent replays them to the hunt). */
+/**
+ * Transcription events that arrived before their item (the parent replays them to the hunt). Deltas
+ * are only shown (`transcript` effects): the turn's text is the completed or retrieved transcript.
+ */
 export interface EarlyTranscript {
-  deltas: string;
   completed?: string;
   failed?: boolean;
 }
@@ -27,7 +29,7 @@ export interface MirrorState {
 }
 
 /** What a transcript hunt is told (the transcript machine's own events). */
-export type HuntEvent = { type: 'TRANSCRIPT.DELTA'; delta: string } | { type: 'TRANSCRIPT.COMPLETED'; transcript: string } | { type: 'TRANSCRIPT.FAILED' };
+export type HuntEvent = { type: 'TRANSCRIPT.COMPLETED'; transcript: string } | { type: 'TRANSCRIPT.FAILED' };
 
 export type MirrorEffect =
   | { type: 'turn'; turn: Turn }
@@ -75,9 +77,7 @@ function itemAdded(m: MirrorState, ev: WireEvent, now: number): Reduced {
       mirror = { ...mirror, turns, early: without(m.early, turn.id) };
       effects.push({ type: 'transcript', transcript: { itemId: turn.id, text: early.completed, final: true, source: 'event' } });
     } else if (!isHunting(m, turn.id)) {
-      const replay: HuntEvent[] = [];
-      if (early?.deltas) replay.push({ type: 'TRANSCRIPT.DELTA', delta: early.deltas });
-      if (early?.failed) replay.push({ type: 'TRANSCRIPT.FAILED' });
+      const replay: HuntEvent[] = early?.failed ? [{ type: 'TRANSCRIPT.FAILED' }] : [];
       mirror = { ...mirror, hunting: [...m.hunting, turn.id], early: early ? without(m.early, turn.id) : m.early };
       effects.push({ type: 'hunt.start', itemId: turn.id, replay });
     }
@@ -113,17 +113,14 @@ function itemDeleted(m: MirrorState, ev: WireEvent): Reduced {
 const itemTruncated = (m: MirrorState): Reduced => same(m);
 
 function early(m: MirrorState, id: string, patch: (e: EarlyTranscript) => EarlyTranscript): MirrorState {
-  return { ...m, early: { ...m.early, [id]: patch(m.early[id] ?? { deltas: '' }) } };
+  return { ...m, early: { ...m.early, [id]: patch(m.early[id] ?? {}) } };
 }
 
 function transcriptionDelta(m: MirrorState, ev: WireEvent): Reduced {
   const id = str(ev.item_id);
-  const delta = str(ev.delta);
   if (!id) return same(m);
-  const shown: MirrorEffect = { type: 'transcript', transcript: { itemId: id, text: delta, final: false, source: 'event' } };
-  if (isHunting(m, id)) return { mirror: m, effects: [{ type: 'hunt.send', itemId: id, event: { type: 'TRANSCRIPT.DELTA', delta } }, shown] };
-  if (findTurn(m.turns, id)) return { mirror: m, effects: [shown] };
-  return { mirror: early(m, id, (e) => ({ ...e, deltas: e.deltas + delta })), effects: [shown] };
+  // Shown as it streams (also before its item); the turn's text waits for the completed transcript.
+  return { mirror: m, effects: [{ type: 'transcript', transcript: { itemId: id, text: str(ev.delta), final: false, source: 'event' } }] };
 }
 
 function transcriptionCompleted(m: MirrorState, ev: WireEvent): Reduced {

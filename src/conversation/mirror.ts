@@ -3,7 +3,7 @@
 import type { Turn } from '../types.js';
 import { mergeTurn } from './items.js';
 
-/** Treated as immutable: every update returns a new array. */
+/** Treated as immutable: every update returns a new array (an upsert that changes nothing returns the input). */
 export type Mirror = Turn[];
 
 export function indexOfTurn(mirror: readonly Turn[], id: string): number {
@@ -25,6 +25,9 @@ export function upsertTurn(mirror: readonly Turn[], turn: Turn, previousItemId?:
       (previousItemId === null ? at === 0 : at > 0 && mirror[at - 1].id === previousItemId) ||
       (previousItemId !== null && indexOfTurn(mirror, previousItemId) < 0);
     if (placedRight) {
+      // A repeated view of an item (conversation.item.done after .added, response.done's output)
+      // usually changes nothing: no copy, so the session has nothing to assign.
+      if (sameTurn(mirror[at], merged)) return mirror as Mirror;
       const copy = mirror.slice();
       copy[at] = merged;
       return copy;
@@ -33,6 +36,13 @@ export function upsertTurn(mirror: readonly Turn[], turn: Turn, previousItemId?:
     return insertAfter(without, merged, previousItemId);
   }
   return insertAfter(mirror, turn, previousItemId);
+}
+
+/** Same fields, same values (a field absent on one side equals undefined on the other). */
+function sameTurn(a: Turn, b: Turn): boolean {
+  for (const k in a) if (a[k as keyof Turn] !== b[k as keyof Turn]) return false;
+  for (const k in b) if (!(k in a) && b[k as keyof Turn] !== undefined) return false;
+  return true;
 }
 
 function insertAfter(mirror: readonly Turn[], turn: Turn, previousItemId: string | null | undefined): Mirror {
