@@ -48,20 +48,20 @@ describe('item added / created / done', () => {
   });
 
   it('a transcript completed before the item lands on it at once: transcript + turn, early entry cleared', () => {
-    const m = mirror({ early: { u: { deltas: 'hel', completed: 'hello' }, other: { deltas: 'x' } } });
+    const m = mirror({ early: { u: { completed: 'hello' }, other: { failed: true } } });
     const u = turn({ id: 'u', text: 'hello', textState: 'final', audio: true, at: NOW });
     expect(reduce(m, added(userAudioItem('u'), null))).toEqual({
-      mirror: mirror({ turns: [u], early: { other: { deltas: 'x' } } }),
+      mirror: mirror({ turns: [u], early: { other: { failed: true } } }),
       effects: [{ type: 'transcript', transcript: { itemId: 'u', text: 'hello', final: true, source: 'event' } }, { type: 'turn', turn: u }],
     });
   });
 
-  it('early deltas alone are replayed as one delta (no failure replayed), and the early entry is cleared', () => {
-    const m = mirror({ early: { u: { deltas: 'hel' } } });
+  it('a transcription failure before the item is replayed to its hunt, and the early entry is cleared', () => {
+    const m = mirror({ early: { u: { failed: true } } });
     const u = turn({ id: 'u', text: null, textState: 'pending', audio: true, at: NOW });
     expect(reduce(m, added(userAudioItem('u'), null))).toEqual({
       mirror: mirror({ turns: [u], hunting: ['u'] }),
-      effects: [{ type: 'hunt.start', itemId: 'u', replay: [{ type: 'TRANSCRIPT.DELTA', delta: 'hel' }] }, { type: 'turn', turn: u }],
+      effects: [{ type: 'hunt.start', itemId: 'u', replay: [{ type: 'TRANSCRIPT.FAILED' }] }, { type: 'turn', turn: u }],
     });
   });
 
@@ -116,15 +116,11 @@ describe('input audio transcription', () => {
   const shown = (itemId: string, text: string) => ({ type: 'transcript', transcript: { itemId, text, final: false, source: 'event' } });
   const u = turn({ id: 'u', text: null, textState: 'pending', audio: true });
 
-  it('delta: fed to a running hunt and shown; for a known item only shown; before its item kept and shown', () => {
-    const hunted = mirror({ turns: [u], hunting: ['u'] });
-    expect(reduce(hunted, delta('u', 'hel'))).toEqual({ mirror: hunted, effects: [{ type: 'hunt.send', itemId: 'u', event: { type: 'TRANSCRIPT.DELTA', delta: 'hel' } }, shown('u', 'hel')] });
-    const known = mirror({ turns: [u] });
-    expect(reduce(known, delta('u', 'hel'))).toEqual({ mirror: known, effects: [shown('u', 'hel')] });
-    const one = reduce(emptyMirror, delta('u', 'hel'));
-    expect(one).toEqual({ mirror: mirror({ early: { u: { deltas: 'hel' } } }), effects: [shown('u', 'hel')] });
-    expect(reduce(one.mirror, delta('u', 'lo'))).toEqual({ mirror: mirror({ early: { u: { deltas: 'hello' } } }), effects: [shown('u', 'lo')] });
-    expect(reduce(emptyMirror, delta('u', 7))).toEqual({ mirror: mirror({ early: { u: { deltas: '' } } }), effects: [shown('u', '')] });
+  it('delta: only shown as it streams (hunted, known or before its item); the mirror does not change', () => {
+    for (const m of [mirror({ turns: [u], hunting: ['u'] }), mirror({ turns: [u] }), emptyMirror]) {
+      expect(reduce(m, delta('u', 'hel'))).toEqual({ mirror: m, effects: [shown('u', 'hel')] });
+    }
+    expect(reduce(emptyMirror, delta('u', 7))).toEqual({ mirror: emptyMirror, effects: [shown('u', '')] });
     expect(reduce(emptyMirror, delta(undefined, 'x'))).toEqual({ mirror: emptyMirror, effects: [] });
     expect(reduce(emptyMirror, delta(5, 'x'))).toEqual({ mirror: emptyMirror, effects: [] });
   });
@@ -137,7 +133,7 @@ describe('input audio transcription', () => {
       mirror: mirror({ turns: [final] }),
       effects: [{ type: 'transcript', transcript: { itemId: 'u', text: 'hello', final: true, source: 'event' } }, { type: 'turn', turn: final }],
     });
-    expect(reduce(mirror({ early: { u: { deltas: 'he' } } }), completed('u', 'hello'))).toEqual({ mirror: mirror({ early: { u: { deltas: 'he', completed: 'hello' } } }), effects: [] });
+    expect(reduce(mirror({ early: { u: { failed: true } } }), completed('u', 'hello'))).toEqual({ mirror: mirror({ early: { u: { failed: true, completed: 'hello' } } }), effects: [] });
     expect(reduce(emptyMirror, completed('', 'hello'))).toEqual({ mirror: emptyMirror, effects: [] });
   });
 
@@ -146,7 +142,7 @@ describe('input audio transcription', () => {
     expect(reduce(hunted, failed('u'))).toEqual({ mirror: hunted, effects: [{ type: 'hunt.send', itemId: 'u', event: { type: 'TRANSCRIPT.FAILED' } }] });
     const known = mirror({ turns: [u] });
     expect(reduce(known, failed('u'))).toEqual({ mirror: known, effects: [] });
-    expect(reduce(emptyMirror, failed('u'))).toEqual({ mirror: mirror({ early: { u: { deltas: '', failed: true } } }), effects: [] });
+    expect(reduce(emptyMirror, failed('u'))).toEqual({ mirror: mirror({ early: { u: { failed: true } } }), effects: [] });
     expect(reduce(emptyMirror, failed(null))).toEqual({ mirror: emptyMirror, effects: [] });
   });
 });

@@ -49,7 +49,7 @@ type Effect = Record<string, unknown>;
  * - an event carrying an item (added, done, created, retrieved, an in-band response's output) gives
  *   the item's text when it has one; a text once known is never lost;
  * - user audio without a transcript is pending and hunted (one hunt per item), unless its transcript
- *   completed before the item arrived; transcription events for a hunted item go to the hunt;
+ *   completed before the item arrived; a completed or failed transcription of a hunted item goes to the hunt, deltas are only shown;
  * - a completed transcript for a known item that is not hunted is its text at once;
  * - an item keeps the id of the first in-band response that listed it; our own (out-of-band)
  *   responses are never reported;
@@ -58,7 +58,7 @@ type Effect = Record<string, unknown>;
 class Model {
   shown = new Map<string, Shown>();
   hunting: string[] = [];
-  early = new Map<string, { deltas: string; completed: boolean; failed: boolean }>();
+  early = new Map<string, { completed: boolean; failed: boolean }>();
   oob = new Set<string>();
 
   /** An event carrying `item`; returns the turn effect when there is one. */
@@ -88,7 +88,7 @@ class Model {
       return [{ type: 'transcript', transcript: { itemId: id, text: 'words', final: true, source: 'event' } }, { type: 'turn', turn: t }];
     }
     this.hunting.push(id);
-    const replay = [...(early?.deltas ? [{ type: 'TRANSCRIPT.DELTA', delta: early.deltas }] : []), ...(early?.failed ? [{ type: 'TRANSCRIPT.FAILED' }] : [])];
+    const replay = early?.failed ? [{ type: 'TRANSCRIPT.FAILED' }] : [];
     return [{ type: 'hunt.start', itemId: id, replay }, ...turnEffect];
   }
 
@@ -101,19 +101,19 @@ class Model {
 
   transcription(id: string, phase: 'delta' | 'completed' | 'failed'): Effect[] {
     const shownDelta = { type: 'transcript', transcript: { itemId: id, text: 'w ', final: false, source: 'event' } };
-    const event = phase === 'delta' ? { type: 'TRANSCRIPT.DELTA', delta: 'w ' } : phase === 'completed' ? { type: 'TRANSCRIPT.COMPLETED', transcript: 'words' } : { type: 'TRANSCRIPT.FAILED' };
-    if (this.hunting.includes(id)) return [{ type: 'hunt.send', itemId: id, event }, ...(phase === 'delta' ? [shownDelta] : [])];
+    if (phase === 'delta') return [shownDelta];
+    const event = phase === 'completed' ? { type: 'TRANSCRIPT.COMPLETED', transcript: 'words' } : { type: 'TRANSCRIPT.FAILED' };
+    if (this.hunting.includes(id)) return [{ type: 'hunt.send', itemId: id, event }];
     const known = this.shown.get(id);
     if (known) {
-      if (phase === 'delta') return [shownDelta];
       if (phase === 'failed') return [];
       const t = { ...known, text: 'words', textState: 'final' };
       this.shown.set(id, t);
       return [{ type: 'transcript', transcript: { itemId: id, text: 'words', final: true, source: 'event' } }, { type: 'turn', turn: t }];
     }
-    const e = this.early.get(id) ?? { deltas: '', completed: false, failed: false };
-    this.early.set(id, { deltas: e.deltas + (phase === 'delta' ? 'w ' : ''), completed: e.completed || phase === 'completed', failed: e.failed || phase === 'failed' });
-    return phase === 'delta' ? [shownDelta] : [];
+    const e = this.early.get(id) ?? { completed: false, failed: false };
+    this.early.set(id, { completed: e.completed || phase === 'completed', failed: e.failed || phase === 'failed' });
+    return [];
   }
 }
 
