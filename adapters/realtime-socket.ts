@@ -45,11 +45,10 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
   private readonly unknownTypes = new Set<string>();
   private counter = 0;
   private opened = false;
-  private lastTraffic = 0;
-  private keepalive: NodeJS.Timeout | null = null;
+  private keepalive: KeepAlive | null = null;
   private failed = false;
   private closed = false;
-  private readonly waiters = new Set<{ match: (e: WireEvent) => boolean; eventId?: string; resolve: (e: WireEvent) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new PendingRequests();
 
   constructor(readonly options: SocketOptions) {
     super();
@@ -66,23 +65,8 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
     });
     this.ws.on('open', () => {
       this.opened = true;
-      this.lastTraffic = Date.now();
-      const every = options.keepaliveMs ?? 15_000;
-      if (every > 0) {
-        this.keepalive = setInterval(() => {
-          if (Date.now() - this.lastTraffic > every * 3) {
-            this.log(`no traffic from the server for ${Math.round((Date.now() - this.lastTraffic) / 1000)} s: treating the socket as dead`);
-            this.ws.terminate();
-            return;
-          }
-          if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
-        }, every);
-        this.keepalive.unref();
-      }
+      this.keepalive = keepAlive(this.ws, options.keepaliveMs ?? 15_000, (s) => this.log(`no traffic from the server for ${s} s: treating the socket as dead`));
       this.emit('open');
-    });
-    this.ws.on('pong', () => {
-      this.lastTraffic = Date.now();
     });
     this.ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -111,14 +95,10 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
     });
     this.ws.on('close', (code, reasonBuf) => {
       this.closed = true;
-      if (this.keepalive) clearInterval(this.keepalive);
+      this.keepalive?.stop();
       const reason = reasonBuf.toString();
       if (this.opened) options.onFrame?.('close', JSON.stringify({ code, reason }));
-      for (const w of this.waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`the connection closed (code ${code}) before the server answered`));
-      }
-      this.waiters.clear();
+      this.pending.rejectAll(`the connection closed (code ${code}) before the server answered`);
       if (!this.opened && !this.failed) this.fail(new AgentError('unreachable', `the connection to ${where} closed during the handshake (code ${code})`, true));
       if (this.opened) this.emit('close', { code, reason });
     });
@@ -140,7 +120,7 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
-    this.lastTraffic = Date.now();
+    this.keepalive?.heard();
     if (isBinary) {
       this.log('ignored a binary frame from the server');
       return;
@@ -171,17 +151,7 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
       }
       return;
     }
-    for (const w of this.waiters) {
-      const err = ev.type === 'error' && w.eventId && isErrorFor(ev, w.eventId);
-      if (err || w.match(ev)) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        if (err) {
-          const e = ev.error as { code?: string; message?: string };
-          w.reject(Object.assign(new Error(e.message ?? 'server error'), { code: e.code }));
-        } else w.resolve(ev);
-      }
-    }
+    this.pending.settle(ev);
     this.emit('event', ev);
   }
 
@@ -217,15 +187,65 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
    * that names this event's id, on timeout, or if the socket closes first.
    */
   request(event: WireEvent, match: (e: WireEvent) => boolean, timeoutMs: number): Promise<WireEvent> {
+    if (!this.isOpen) return Promise.reject(new Error('the connection is not open'));
+    const eventId = event.event_id ?? `c_${(++this.counter).toString(36)}`;
+    return this.pending.request({ ...event, event_id: eventId }, match, timeoutMs, (ev) => this.send(ev));
+  }
+
+  close(code = 1000, reason = 'client closing'): void {
+    if (!this.closed) closeOrTerminate(this.ws, code, reason);
+  }
+}
+
+/** A graceful close when the socket is open, else terminate (a socket still connecting has no close handshake). */
+export function closeOrTerminate(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+  else ws.terminate();
+}
+
+export interface KeepAlive {
+  /** Something arrived: the peer is alive. */
+  heard(): void;
+  stop(): void;
+}
+
+/**
+ * Pings every `everyMs` and terminates the socket after three intervals without traffic (a dead
+ * peer sends no close). 0 = off. Shared by RealtimeSocket and realtime-proxy's UpstreamLink.
+ */
+export function keepAlive(ws: WebSocket, everyMs: number, onDead: (silentSeconds: number) => void): KeepAlive {
+  let last = Date.now();
+  const heard = () => {
+    last = Date.now();
+  };
+  ws.on('pong', heard);
+  const timer =
+    everyMs > 0
+      ? setInterval(() => {
+          if (Date.now() - last > everyMs * 3) {
+            onDead(Math.round((Date.now() - last) / 1000));
+            ws.terminate();
+          } else if (ws.readyState === WebSocket.OPEN) ws.ping();
+        }, everyMs)
+      : null;
+  timer?.unref();
+  return { heard, stop: () => timer && clearInterval(timer) };
+}
+
+/**
+ * Requests awaiting their answer: each resolves with the first server event its `match` accepts,
+ * rejects on an `error` naming its event_id, on its timeout, or when the socket closes (rejectAll).
+ * Shared by RealtimeSocket and realtime-proxy's UpstreamLink.
+ */
+export class PendingRequests {
+  private readonly waiters = new Set<{ match: (e: WireEvent) => boolean; eventId: string; resolve: (e: WireEvent) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  /** Registers `event` (its event_id set), then sends it. */
+  request(event: WireEvent & { event_id: string }, match: (e: WireEvent) => boolean, timeoutMs: number, send: (e: WireEvent) => void): Promise<WireEvent> {
     return new Promise((resolve, reject) => {
-      if (!this.isOpen) {
-        reject(new Error('the connection is not open'));
-        return;
-      }
-      const eventId = event.event_id ?? `c_${(++this.counter).toString(36)}`;
       const waiter = {
         match,
-        eventId,
+        eventId: event.event_id,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -234,20 +254,32 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
         }, timeoutMs),
       };
       this.waiters.add(waiter);
-      this.send({ ...event, event_id: eventId });
+      send(event);
     });
   }
 
-  close(code = 1000, reason = 'client closing'): void {
-    if (this.closed) return;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
-    else this.ws.terminate();
+  /** A server event: settles every request it answers. */
+  settle(ev: WireEvent): void {
+    for (const w of this.waiters) {
+      const err = ev.type === 'error' && (ev.error as { event_id?: unknown } | undefined)?.event_id === w.eventId;
+      if (err || w.match(ev)) {
+        clearTimeout(w.timer);
+        this.waiters.delete(w);
+        if (err) {
+          const e = ev.error as { code?: string; message?: string };
+          w.reject(Object.assign(new Error(e.message ?? 'server error'), { code: e.code }));
+        } else w.resolve(ev);
+      }
+    }
   }
-}
 
-function isErrorFor(ev: WireEvent, eventId: string): boolean {
-  const e = ev.error as { event_id?: unknown } | undefined;
-  return !!e && e.event_id === eventId;
+  rejectAll(message: string): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new Error(message));
+    }
+    this.waiters.clear();
+  }
 }
 
 const AUDIO_TYPES = ['"response.output_audio.delta"', '"response.audio.delta"'];

@@ -5,7 +5,7 @@
 //   planning --> summarising --(text)--> awaitingQuiet --(no response in flight)--> inserting
 //   summarising --(the summary would not make the window smaller)--> idle          (skipped, reason)
 //   inserting --(server acknowledged the summary item)--> pruning --(every delete acknowledged)--> idle
-//   any failure --> cooldown --after(cooldown)--> idle        (insert failed => nothing was deleted)
+//   any failure --> cooldown --after(cooldown) | ABORT--> idle   (insert failed => nothing was deleted)
 //
 // States: idle collecting planning summarising awaitingQuiet inserting pruning cooldown
 //
@@ -351,9 +351,11 @@ export const summariserMachine = setup({
         },
       },
     },
+    // A failure on the previous connection does not hold back summaries on the next one.
     cooldown: {
       entry: { type: 'announce', params: { state: 'cooldown' } },
       after: { cooldown: 'idle' },
+      on: { ABORT: 'idle' },
     },
   },
 });

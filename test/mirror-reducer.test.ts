@@ -124,8 +124,20 @@ describe('mirror reducer: responses', () => {
     ]);
     expect(effects).toEqual([
       { type: 'response.created', responseId: 'r1' },
-      { type: 'response.done', responseId: 'r1', status: 'failed', usage: { total_tokens: 500 }, failure: { code: 'rate_limit_exceeded', message: 'slow down' } },
+      { type: 'response.done', responseId: 'r1', status: 'failed', usage: { total_tokens: 500 }, failure: { code: 'rate_limit_exceeded', message: 'slow down' }, audioItems: [] },
     ]);
+  });
+
+  it('response.done names its assistant audio items still in the mirror (their audio is billed in its usage)', () => {
+    const spoken = { id: 'a1', type: 'message', role: 'assistant', content: [{ type: 'output_audio', transcript: 'Hi.' }] };
+    const written = { id: 'a2', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi.' }] };
+    const gone = { id: 'a3', type: 'message', role: 'assistant', content: [{ type: 'output_audio', transcript: 'Bye.' }] };
+    const { effects } = run([
+      { type: 'conversation.item.added', previous_item_id: null, item: spoken },
+      { type: 'conversation.item.added', previous_item_id: 'a1', item: written },
+      { type: 'response.done', response: { id: 'r1', status: 'completed', output: [spoken, written, gone] } },
+    ]);
+    expect(effects.find((e) => e.type === 'response.done')).toMatchObject({ audioItems: ['a1'] });
   });
 
   it('response.done finalises assistant output that never got a transcript', () => {

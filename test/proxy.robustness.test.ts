@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { startProxy, type RealtimeProxy } from '../src/proxy/index.js';
 import { RawClient } from './helpers/emulator-client.js';
+import { proxyOnEmulator } from './helpers/proxy-rig.js';
 
 const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
 let emu: Emulator;
@@ -147,4 +148,40 @@ describe('a misbehaving client affects only its own connection', () => {
     await turn(good, 'still fine?');
     good.ws.close();
   }, 60_000);
+});
+
+describe('the upstream drops mid-response', () => {
+  it('the client gets a failed response.done for the response it saw created, then carries on in the new session', async () => {
+    // A pause before the first output delta keeps the response in flight long enough to drop under it.
+    const { emu: slow, proxy: p, close } = await proxyOnEmulator(
+      { seed: 8, replyWords: 12, latencyMs: 400 },
+      { engine: { reconnect: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50 } } },
+    );
+    try {
+      const c = await RawClient.connect(p.url, { key: 'anything' });
+      await c.waitFor('session.created');
+      const m = c.mark();
+      c.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'tell me a story' }] } });
+      c.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+      const created = await c.waitFor('response.created', m);
+      slow.sessions().at(-1)!.drop(); // terminate: no close frame, as a network failure
+      const done = await c.waitFor('response.done', m, 10_000);
+      // GA response.done for a response that failed: status "failed", status_details { type, error }.
+      expect(done.response.id).toBe(created.response.id);
+      expect(done.response.status).toBe('failed');
+      expect(done.response.status_details).toMatchObject({ type: 'failed', error: { type: 'server_error', code: expect.any(String), message: expect.stringMatching(/dropped/) } });
+      expect(c.events.filter((e) => e.type === 'error')).toEqual([]);
+      expect(c.events.filter((e) => e.type === 'session.created')).toHaveLength(1);
+      // The new upstream session answers the next turn.
+      const next = c.mark();
+      c.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'are you back?' }] } });
+      c.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+      const again = await c.waitFor('response.done', next, 10_000);
+      expect(again.response.status).toBe('completed');
+      expect(c.events.filter((e) => e.type === 'error')).toEqual([]);
+      c.close();
+    } finally {
+      await close();
+    }
+  }, 30_000);
 });

@@ -153,6 +153,41 @@ describe('observer mode', () => {
     expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(true);
   });
 
+  it("a client's response.create on the wire counts as a response in flight until created, or until the proxy clears it", () => {
+    const s = live({ observer: true });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    expect(s.region('response')).toBe('requested'); // the summariser is told a response is active
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    expect(s.region('response')).toEqual({ active: 'streaming' });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: false }); // the proxy clears it after response.created
+    expect(s.region('response')).toEqual({ active: 'streaming' });
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [] } });
+    expect(s.region('response')).toBe('idle');
+    // Rejected (the proxy saw the error naming the client's event): nothing is in flight any more.
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    s.actor.send({ type: 'CLIENT.RESPONSE', pending: false });
+    expect(s.region('response')).toBe('idle');
+  });
+
+  it('a due rollover waits for the summary that the boundary response.done starts (never closes the socket under it)', async () => {
+    const s = live({ observer: true, rolloverMarginMs: 60_000, expiresAt: 65 });
+    s.server({ type: 'response.created', response: { id: 'r1' } });
+    s.clock.increment(5_001); // due, but a response is in flight
+    let prev: string | null = null;
+    for (const [id, role, text] of [['u1', 'user', 'first question'], ['a1', 'assistant', 'first answer'], ['u2', 'user', 'second'], ['a2', 'assistant', 'reply'], ['u3', 'user', 'third'], ['a3', 'assistant', 'reply']]) {
+      s.server({ type: 'conversation.item.added', previous_item_id: prev, item: { id, type: 'message', role, content: [{ type: role === 'user' ? 'input_text' : 'output_text', text }] } });
+      prev = id;
+    }
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(false);
+    // Past the default trigger (20,000): the summary and the rollover are both due at this boundary.
+    s.server({ type: 'response.done', response: { id: 'r1', status: 'completed', output: [], usage: { total_tokens: 25_000, input_tokens: 24_000, output_tokens: 1_000 } } });
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(false);
+    expect(s.region('summary')).not.toBe('idle');
+    // The summariser here has no model (its summarise actor fails): once it is done, the rollover goes.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.actor.getSnapshot().matches({ online: 'rollingOver' })).toBe(true);
+  });
+
   it('without a pending client response the same rollover starts when due', () => {
     const s = live({ observer: true, rolloverMarginMs: 60_000, expiresAt: 65 });
     s.clock.increment(5_001);

@@ -2,6 +2,7 @@
 // hunt, raise the derived response events), and the pure helpers the session's actions share.
 import type { Reduced, MirrorState } from '../../src/conversation/mirror-reducer.js';
 import { usageCost } from '../../src/conversation/costs.js';
+import { OUTPUT_AUDIO_TOKENS_PER_SECOND } from '../../src/conversation/tokens.js';
 import { AgentError } from '../../src/errors.js';
 import type { SessionContext, SessionEmitted, SessionEvent } from './types.js';
 
@@ -77,6 +78,14 @@ export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enque
         patch.window = window;
         patch.costUsd = costUsd;
         patch.cachedTokens = usage?.input_token_details?.cached_tokens ?? context.cachedTokens;
+        // Output audio nobody measured (realtime-proxy forwards audio deltas unseen): its length from
+        // the audio tokens the server billed, so the fold plan counts what the items really weigh.
+        const audioTokens = usage?.output_token_details?.audio_tokens ?? 0;
+        const unmeasured = e.audioItems.filter((id) => (patch.audioMs ?? context.audioMs)[id] === undefined);
+        if (audioTokens > 0 && unmeasured.length) {
+          const ms = Math.round(((audioTokens / e.audioItems.length) * 1000) / OUTPUT_AUDIO_TOKENS_PER_SECOND);
+          patch.audioMs = { ...(patch.audioMs ?? context.audioMs), ...Object.fromEntries(unmeasured.map((id) => [id, ms])) };
+        }
         enqueue.emit({ type: 'response', phase: 'done', responseId: e.responseId, status: e.status });
         if (usage) {
           const { triggerTokens: trigger, targetTokens: target } = context.input.policy;

@@ -29,6 +29,8 @@ const response = sessionSetup.createStateConfig({
         'TOOLS.ANSWERED': toRequested,
         // A response the server started on its own (server VAD).
         'RESPONSE.CREATED': { target: 'active', actions: ['takeResponse', { type: 'tellSummariserActive', params: { active: true } }] },
+        // Observer mode: the client's response.create is on the wire; no summary goes in under it.
+        'CLIENT.RESPONSE': { guard: 'isClientPending', target: 'requested' },
         INTERRUPT: { actions: 'truncate' },
       },
     },
@@ -40,6 +42,8 @@ const response = sessionSetup.createStateConfig({
         'SERVER.ERROR': { guard: 'requestRejected', target: 'idle', actions: ['reportServerError', 'clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
         // conversation_already_has_active_response: the queue region (busy) asks again later.
         'RESPONSE.BUSY': { target: 'idle', actions: ['clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
+        // The client's request was rejected (the proxy saw the error naming it): nothing started.
+        'CLIENT.RESPONSE': { guard: 'isClientSettled', target: 'idle', actions: ['clearRequest', { type: 'tellSummariserActive', params: { active: false } }] },
         INTERRUPT: { actions: 'truncate' },
       },
       after: {
@@ -142,16 +146,19 @@ const summary = sessionSetup.createStateConfig({
   states: {
     idle: {
       on: {
-        SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { actions: 'startSummary' }],
+        SUMMARISE_NOW: [{ guard: or(['responseActive', 'toolsPending']), target: 'requested' }, { target: 'collecting', actions: 'startSummary' }],
         'RESPONSE.DONE': [
           // Never fold a call before its output is in: summarise at the tools' follow-up response.
           { guard: and(['toolsPending', 'shouldSummarise']), target: 'requested' },
-          { guard: 'shouldSummarise', actions: 'startSummary' },
+          { guard: 'shouldSummarise', target: 'collecting', actions: 'startSummary' },
         ],
       },
     },
     // summariseNow() while a response was in flight (or tools ran): it starts at a later response's end.
-    requested: { on: { 'RESPONSE.DONE': [{ guard: 'toolsPending' }, { target: 'idle', actions: 'startSummary' }] } },
+    requested: { on: { 'RESPONSE.DONE': [{ guard: 'toolsPending' }, { target: 'collecting', actions: 'startSummary' }] } },
+    // Entered when the summary is asked for, not only when the summariser reports it: in the same
+    // step a due rollover sees no turn boundary, so it waits for the summary instead of closing the
+    // socket under it (the summary then failed, and its cooldown outlived the switch).
     collecting: {},
     summarising: {},
     // awaitingQuiet, inserting, pruning: no response.create goes out meanwhile.

@@ -43,7 +43,9 @@ export function createAudioPlane(
           if (typeof ev.delta === 'string') fire('assistant.delta', { itemId, responseId, delta: ev.delta });
           break;
         case 'response.output_audio.done':
-          audioMs(itemId, outputMs(itemId));
+          // No delta seen (realtime-proxy forwards them unseen): the length is unknown, not zero; the
+          // session then takes it from the response's billed audio tokens.
+          if (outputBytes.has(itemId)) audioMs(itemId, outputMs(itemId));
           fire('audio.done', { itemId, responseId });
           break;
         case 'input_audio_buffer.speech_started': {

@@ -39,7 +39,15 @@ export type MirrorEffect =
   | { type: 'hunt.send'; itemId: string; event: HuntEvent }
   | { type: 'hunt.stop'; itemId: string }
   | { type: 'response.created'; responseId: string }
-  | { type: 'response.done'; responseId: string; status: string; usage?: RealtimeResponseUsage; failure?: { code: string; message: string } };
+  | {
+      type: 'response.done';
+      responseId: string;
+      status: string;
+      usage?: RealtimeResponseUsage;
+      failure?: { code: string; message: string };
+      /** The response's assistant audio items still in the mirror (their output audio is billed in usage). */
+      audioItems: string[];
+    };
 
 export interface Reduced {
   mirror: MirrorState;
@@ -166,10 +174,12 @@ function responseDone(m: MirrorState, ev: WireEvent, now: number): Reduced {
   if (isOutOfBand(r) || m.oob.includes(id)) return same(m);
   let turns = m.turns;
   const effects: MirrorEffect[] = [];
+  const audioItems: string[] = [];
   for (const item of Array.isArray(r.output) ? r.output : []) {
     const t = turnFromItem(item, now);
     const before = t && findTurn(turns, t.id);
     if (!t || !before) continue; // cancelled before being added, or already deleted
+    if (t.role === 'assistant' && t.audio) audioItems.push(t.id);
     turns = upsertTurn(turns, { ...t, responseId: id });
     const after = findTurn(turns, t.id)!;
     // Assistant output without a transcript (e.g. cancelled at once): nothing to wait for.
@@ -181,7 +191,7 @@ function responseDone(m: MirrorState, ev: WireEvent, now: number): Reduced {
   const usage = (isObject(r.usage) ? r.usage : undefined) as RealtimeResponseUsage | undefined;
   const details = isObject(r.status_details) && isObject(r.status_details.error) ? r.status_details.error : {};
   const failure = status === 'failed' ? { code: str(details.code) || str(details.type) || 'unknown', message: str(details.message) } : undefined;
-  effects.push({ type: 'response.done', responseId: id, status, usage, failure });
+  effects.push({ type: 'response.done', responseId: id, status, usage, failure, audioItems });
   return { mirror: { ...m, turns }, effects };
 }
 

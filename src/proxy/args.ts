@@ -9,7 +9,7 @@ const SHARED = new Set([
   'api-key', 'model', 'url', 'dialect', 'azure-endpoint', 'azure-deployment', 'azure-api-key', 'base-url', 'connect-timeout',
   'emulator-pacing', 'summary-model', 'summary-base-url', 'summary-api-key', 'preset', 'trigger', 'target', 'keep',
   'summary-role', 'summary-language', 'journal', 'no-journal', 'transcription-model', 'reconnect-attempts',
-  'rollover-margin', 'inspect', 'json', 'debug', 'help', 'version',
+  'rollover-margin', 'inspect', 'json', 'debug', 'help', 'version', 'store', 'lease-ttl',
 ]);
 
 export interface ProxyCliOptions {

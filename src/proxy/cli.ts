@@ -124,6 +124,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       auth: o.passThrough ? { mode: 'passthrough' } : { mode: 'proxy-key', clientTokens: o.clientTokens },
       engine,
       journal: journalBase ? (id) => journalBase.replace(/(\.jsonl)?$/, `-${id}.jsonl`) : false,
+      // ?conversation=<id> resumes from this store (the agent's default: the journal directory).
+      store: o.base.store ?? (journalBase ? dirname(journalBase) || '.' : undefined),
+      leaseTtlMs: o.base.leaseTtlS * 1000,
       transcriptionModel: o.base.transcriptionModel,
       tls: o.tls,
       onEvent: emit,

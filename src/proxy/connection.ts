@@ -77,6 +77,8 @@ export class ProxyConnection extends EventEmitter {
   private clientConfig: Record<string, unknown> = {};
   transcription: TranscriptionWish = 'unset';
   private readonly clientItems = new Set<string>();
+  /** The in-band response the client saw created and not yet done (as response.created described it). */
+  private clientResponse: Record<string, unknown> | null = null;
   // ---- who asked what upstream (per link)
   private pendingUpdates: { who: 'engine' | 'client'; eventId: string; assigned: boolean }[] = [];
   private engineIds = new Set<string>();
@@ -87,7 +89,10 @@ export class ProxyConnection extends EventEmitter {
   private holding = false;
   private held: { data: Buffer; binary: boolean }[] = [];
   private heldBytes = 0;
-  private holdTimer: NodeJS.Timeout | null = null;
+  private releaseQueued = false;
+  // ---- what the engine is doing, from the session actor's emitted events (never a child's snapshot)
+  private summariserNow = 'idle';
+  private responseActive = false;
   private paused = false;
   private early: { data: Buffer; binary: boolean }[] = [];
   private lastUpstreamClose: { code: number; reason: string } | null = null;
@@ -135,6 +140,16 @@ export class ProxyConnection extends EventEmitter {
       this.log(`[${this.id}] ${e.fatal ? 'fatal: ' : ''}${redact(e.message, this.secrets)}`);
       if (e.fatal) this.fatal = e;
     });
+    // Held frames wait for the engine to stop editing: each summariser state change and each response
+    // start or end may release them.
+    this.agent.actor.on('summariser', (e) => {
+      this.summariserNow = e.state;
+      this.engineMoved();
+    });
+    this.agent.actor.on('response', (e) => {
+      this.responseActive = e.phase === 'created';
+      this.engineMoved();
+    });
     this.agent.actor.subscribe({
       next: (snap) => {
         if (snap.status === 'done') this.engineEnded();
@@ -170,6 +185,7 @@ export class ProxyConnection extends EventEmitter {
   private newLink(o: RealtimeTransportOptions): UpstreamLink {
     this.generation++;
     this.pendingResponse = false;
+    this.responseActive = false; // a new upstream session has no response in flight
     this.pendingUpdates = [];
     this.engineIds = new Set();
     this.engineRetrieves = new Map();
@@ -279,7 +295,10 @@ export class ProxyConnection extends EventEmitter {
           show = false;
           if (ev.type === 'response.created') this.oob.add(id);
           else queueMicrotask(() => this.oob.delete(id));
-        } else if (ev.type === 'response.created') startedClientResponse = true;
+        } else if (ev.type === 'response.created') {
+          startedClientResponse = true;
+          this.clientResponse = r;
+        } else if (this.clientResponse?.id === id) this.clientResponse = null;
         break;
       }
       case 'conversation.item.input_audio_transcription.delta':
@@ -326,12 +345,36 @@ export class ProxyConnection extends EventEmitter {
     return JSON.stringify({ ...ev, session: { ...s, audio: { ...(s!.audio as object), input: { ...input, transcription: null } } } });
   }
 
-  /** After a rollover or reconnect: every item the client knew is gone from the new session. */
+  /**
+   * After a rollover or reconnect: a response the old upstream dropped mid-way ends (the client would
+   * wait for its response.done for ever), then every item the client knew is gone from the new session.
+   */
   private announceSwitch(): void {
+    this.endDroppedResponse();
     for (const id of this.clientItems) {
       this.toClient(JSON.stringify({ type: 'conversation.item.deleted', event_id: `event_proxy_${++this.assignedCounter}`, item_id: id }), false);
     }
     this.clientItems.clear();
+  }
+
+  /**
+   * The client's response died with the upstream: it gets the response.done the service sends for a
+   * response that failed (status "failed", status_details.error), for the id it saw created. Not
+   * "cancelled": that status means turn_detected or client_cancelled, and neither happened.
+   */
+  private endDroppedResponse(): void {
+    const r = this.clientResponse;
+    if (!r) return;
+    this.clientResponse = null;
+    const error = {
+      type: 'server_error',
+      code: 'upstream_connection_lost',
+      message: 'The connection to the Realtime service dropped before this response finished; the proxy reconnected with the conversation so far. Send response.create again.',
+    };
+    // No usage: nothing the service billed for it is known (the field is optional in the GA type).
+    const { usage: _unknown, ...created } = r;
+    const response = { ...created, status: 'failed', status_details: { type: 'failed', error }, output: [] };
+    this.toClient(JSON.stringify({ type: 'response.done', event_id: `event_proxy_${++this.assignedCounter}`, response }), false);
   }
 
   /** The engine's own events on their way upstream: recorded (to hide the replies) or rewritten. */
@@ -395,10 +438,10 @@ export class ProxyConnection extends EventEmitter {
       return;
     }
     if (!this.forward(data, binary)) {
-      // A response.create while the summary is inserted or old items deleted: held, not rejected.
+      // A response.create while the summary is inserted or old items deleted: held, not rejected,
+      // until the engine reports it is no longer editing (engineMoved).
       this.hold(data, binary);
       this.holding = true;
-      this.armHoldTimer();
     }
   }
 
@@ -410,7 +453,7 @@ export class ProxyConnection extends EventEmitter {
       return true;
     }
     const t = peekType(data);
-    if (DEBUG && t !== 'input_audio_buffer.append') this.log(`[${this.id}] up ${data.toString().slice(0, 200)} (summariser ${summariserState(this.agent.actor)})`);
+    if (DEBUG && t !== 'input_audio_buffer.append') this.log(`[${this.id}] up ${data.toString().slice(0, 200)} (summariser ${this.summariserNow})`);
     if (t === 'input_audio_buffer.append' || t === null) {
       link.sendRaw(data);
     } else if (t === 'session.update') {
@@ -464,9 +507,22 @@ export class ProxyConnection extends EventEmitter {
 
   /** The summariser is editing the server conversation (or about to, the moment it is quiet). */
   private editing(): boolean {
-    const s = summariserState(this.agent.actor);
-    if (EDITING.has(s)) return true;
-    return s === 'awaitingQuiet' && !this.agent.actor.getSnapshot().matches({ online: { live: { response: 'active' } } });
+    if (EDITING.has(this.summariserNow)) return true;
+    return this.summariserNow === 'awaitingQuiet' && !this.responseActive;
+  }
+
+  /**
+   * The engine changed state: release held frames once it no longer edits. After a setImmediate, so
+   * the session finishes the step that emitted the event (the summariser's next state, the last
+   * delete's acknowledgement) before anything of the client's goes upstream.
+   */
+  private engineMoved(): void {
+    if (!this.holding || this.releaseQueued) return;
+    this.releaseQueued = true;
+    setImmediate(() => {
+      this.releaseQueued = false;
+      if (!this.ended && this.holding && !this.editing()) this.drain();
+    });
   }
 
   private hold(data: Buffer, binary: boolean): void {
@@ -483,25 +539,12 @@ export class ProxyConnection extends EventEmitter {
       const f = this.held[0];
       if (!this.forward(f.data, f.binary)) {
         this.holding = true;
-        this.armHoldTimer();
         return;
       }
       this.held.shift();
       this.heldBytes -= f.data.length;
     }
     if (this.paused && this.heldBytes < LOW_WATER) this.resumeClient();
-  }
-
-  private armHoldTimer(): void {
-    // The summariser's own transitions do not always notify the root's subscribers: poll lightly.
-    if (this.holdTimer) return;
-    this.holdTimer = setInterval(() => {
-      if (this.ended || !this.editing()) {
-        clearInterval(this.holdTimer!);
-        this.holdTimer = null;
-        if (!this.ended) this.drain();
-      }
-    }, 5);
   }
 
   private backpressure(): void {
@@ -552,7 +595,6 @@ export class ProxyConnection extends EventEmitter {
     if (this.ended) return;
     this.ended = true;
     this.endedWith = { code, reason };
-    if (this.holdTimer) clearInterval(this.holdTimer);
     const costUsd = this.agent.actor.getSnapshot().context.costUsd as number;
     if (this.client && this.client.readyState === 1) this.client.close(code, truncateReason(reason));
     await this.agent.stop().catch(() => {});
@@ -585,11 +627,4 @@ function mergeInto(into: Record<string, unknown>, patch: Record<string, unknown>
     if (isObject(v) && isObject(into[k])) mergeInto(into[k] as Record<string, unknown>, v);
     else into[k] = isObject(v) ? structuredClone(v) : v;
   }
-}
-
-/** The summariser child's state (e.g. 'inserting'), read from the session actor's snapshot. */
-function summariserState(self: unknown): string {
-  const snap = (self as { getSnapshot(): { children: Record<string, { getSnapshot(): { value: unknown } } | undefined> } }).getSnapshot();
-  const v = snap.children.summariser?.getSnapshot().value;
-  return typeof v === 'string' ? v : JSON.stringify(v ?? 'none');
 }

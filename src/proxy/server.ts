@@ -9,7 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { requestKey, selfSignedPem } from '../emulator/server.js';
 import { ProxyConnection } from './connection.js';
-import { redact } from '../errors.js';
+import { AgentError, redact } from '../errors.js';
+import { openConversation, type OpenedConversation } from '../store/open.js';
 import type { AgentOptions, ConnectionOptions, SummariserOptions } from '../types.js';
 
 export const REALTIME_PATHS = new Set(['/v1/realtime', '/realtime', '/openai/v1/realtime']);
@@ -36,6 +37,14 @@ export interface ProxyOptions {
   engine?: Omit<AgentOptions, 'connection' | 'summariser' | 'journal' | 'transport' | 'observer' | 'log'>;
   /** Journal path for a connection (its id), or false. */
   journal?: false | ((connId: string) => string);
+  /**
+   * Conversation store (a directory of JSONL journals or a postgres:// URL) for clients that connect
+   * with `?conversation=<id>`: that conversation is resumed (or created under that id), its lease held
+   * while the client is connected. Without a store such a client is refused (HTTP 400).
+   */
+  store?: string;
+  /** Lease length of a stored conversation (default 30 s). */
+  leaseTtlMs?: number;
   transcriptionModel?: string;
   /** Serve wss: with a self-signed certificate (true) or the given PEM pair. */
   tls?: boolean | { cert: string; key: string };
@@ -86,7 +95,7 @@ function tokenMatches(given: string, tokens: readonly string[]): boolean {
 /** Refuses an upgrade with an HTTP status and a JSON error body, as the real service does. */
 function refuse(socket: Socket, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { type: status === 401 ? 'invalid_request_error' : 'proxy_error', code, message } });
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -150,6 +159,28 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
         journal: o.journal ? o.journal(id) : false,
         log: (line) => log(`[${id}] ${redact(line, [...secrets, upstreamKey ?? ''])}`),
       };
+      // ?conversation=<id>: the store's conversation, resumed (or created under that id); it is the journal.
+      const conversationId = url.searchParams.get('conversation');
+      let conversation: OpenedConversation | undefined;
+      if (conversationId !== null) {
+        if (!o.store) {
+          refuse(socket, 400, 'no_conversation_store', '?conversation= needs a conversation store: start the proxy with --store DIR|postgres://...');
+          return;
+        }
+        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(conversationId) || conversationId.startsWith('.')) {
+          refuse(socket, 400, 'invalid_conversation_id', 'a conversation id is 1-100 letters, digits, "_", "-" or "." (not starting with ".")');
+          return;
+        }
+        try {
+          conversation = await openConversation({ store: o.store, resume: conversationId, createMissing: true, leaseTtlMs: o.leaseTtlMs });
+        } catch (e) {
+          const err = e instanceof AgentError ? e : new AgentError('store_unavailable', String((e as Error)?.message ?? e), true);
+          const status = err.code === 'conversation_busy' ? 409 : err.code === 'store_unavailable' ? 503 : 400;
+          refuse(socket, status, err.code, redact(err.message, secrets));
+          return;
+        }
+        agentOptions = { ...agentOptions, conversation, journal: undefined };
+      }
       if (o.setupConnection) agentOptions = await o.setupConnection({ url, headers: req.headers }, agentOptions);
       let conn: ProxyConnection;
       try {
@@ -162,6 +193,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
           log,
         });
       } catch (e) {
+        await conversation?.close();
         refuse(socket, 400, 'bad_request', redact((e as Error).message, [...secrets, upstreamKey ?? '']));
         return;
       }

@@ -3,7 +3,7 @@
 // forwards it raw and hands the engine the parsed events it needs (`deliver`).
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { connectionTarget, safeUrl } from '../../adapters/realtime-socket.js';
+import { closeOrTerminate, connectionTarget, keepAlive, PendingRequests, safeUrl, type KeepAlive } from '../../adapters/realtime-socket.js';
 import { AgentError, redact } from '../errors.js';
 import type { RealtimeTransport, TransportOptions as RealtimeTransportOptions } from '../protocol/transport.js';
 
@@ -28,10 +28,10 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
   private failed = false;
   private closed = false;
   private counter = 0;
-  private lastTraffic = 0;
-  private keepalive: NodeJS.Timeout | null = null;
+  private keepalive: KeepAlive | null = null;
   private readonly secrets: string[];
-  private readonly waiters = new Set<{ match: (e: Ev) => boolean; eventId: string; resolve: (e: Ev) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  /** The engine's requests (inserts, deletes, retrieves) awaiting their answer: the same mechanism as RealtimeSocket. */
+  private readonly pending = new PendingRequests();
 
   constructor(readonly options: RealtimeTransportOptions, private readonly hooks: UpstreamHooks, extraHeaders: Record<string, string> = {}) {
     super();
@@ -48,22 +48,9 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
     });
     this.ws.on('open', () => {
       this.opened = true;
-      this.lastTraffic = Date.now();
-      const every = options.keepaliveMs ?? 15_000;
-      if (every > 0) {
-        this.keepalive = setInterval(() => {
-          if (Date.now() - this.lastTraffic > every * 3) {
-            options.log?.(`no traffic from the upstream for ${Math.round((Date.now() - this.lastTraffic) / 1000)} s: treating it as dead`);
-            this.ws.terminate();
-          } else if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
-        }, every);
-        this.keepalive.unref();
-      }
+      this.keepalive = keepAlive(this.ws, options.keepaliveMs ?? 15_000, (s) => options.log?.(`no traffic from the upstream for ${s} s: treating it as dead`));
       hooks.onOpen(this);
       this.emit('open');
-    });
-    this.ws.on('pong', () => {
-      this.lastTraffic = Date.now();
     });
     this.ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -81,12 +68,8 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
     });
     this.ws.on('close', (code, reasonBuf) => {
       this.closed = true;
-      if (this.keepalive) clearInterval(this.keepalive);
-      for (const w of this.waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`the upstream closed (code ${code}) before it answered`));
-      }
-      this.waiters.clear();
+      this.keepalive?.stop();
+      this.pending.rejectAll(`the upstream closed (code ${code}) before it answered`);
       const reason = reasonBuf.toString();
       if (!this.opened) {
         this.fail(new AgentError('unreachable', `the upstream at ${where} closed during the handshake (code ${code})`, true), null);
@@ -96,7 +79,7 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
       this.emit('close', { code, reason });
     });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.lastTraffic = Date.now();
+      this.keepalive?.heard();
       hooks.onFrame(this, data, isBinary);
     });
   }
@@ -123,17 +106,7 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
 
   /** A parsed server event for the engine: settles its requests, then reaches the session machine. */
   deliver(ev: Ev): void {
-    for (const w of this.waiters) {
-      const e = ev.type === 'error' && (ev.error as { event_id?: unknown } | undefined)?.event_id === w.eventId;
-      if (e || w.match(ev)) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        if (e) {
-          const x = ev.error as { code?: string; message?: string };
-          w.reject(Object.assign(new Error(x.message ?? 'server error'), { code: x.code }));
-        } else w.resolve(ev);
-      }
-    }
+    this.pending.settle(ev);
     this.emit('event', ev);
   }
 
@@ -150,30 +123,12 @@ export class UpstreamLink extends EventEmitter implements RealtimeTransport {
   }
 
   request(event: Ev, match: (e: Ev) => boolean, timeoutMs: number): Promise<Ev> {
-    return new Promise((resolve, reject) => {
-      if (!this.isOpen) {
-        reject(new Error('the upstream is not open'));
-        return;
-      }
-      const eventId = event.event_id ?? `rtcp_${this.id.toString(36)}_${(++this.counter).toString(36)}`;
-      const waiter = {
-        match,
-        eventId,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`no answer to ${event.type} within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-      this.send({ ...event, event_id: eventId });
-    });
+    if (!this.isOpen) return Promise.reject(new Error('the upstream is not open'));
+    const eventId = event.event_id ?? `rtcp_${this.id.toString(36)}_${(++this.counter).toString(36)}`;
+    return this.pending.request({ ...event, event_id: eventId }, match, timeoutMs, (e) => this.send(e));
   }
 
   close(code = 1000, reason = 'proxy closing'): void {
-    if (this.closed) return;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
-    else this.ws.terminate();
+    if (!this.closed) closeOrTerminate(this.ws, code, reason);
   }
 }

@@ -19,6 +19,8 @@ export interface OpenConversationOptions {
   store?: ConversationStore | string;
   /** Resume this conversation: its id in the store, or a JSONL journal file. */
   resume?: string;
+  /** With `resume` (an id): a conversation the store does not have yet is created under that id (realtime-proxy's ?conversation=). */
+  createMissing?: boolean;
   /** Id for a new conversation (default: a fresh `conv_…`). */
   conversationId?: string;
   /** JSONL only: the file a new conversation is written to (default <dir>/<id>.jsonl). */
@@ -85,13 +87,14 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
   let id: string;
   let plan: ResumePlan | null = null;
   try {
-    if (o.resume !== undefined) {
-      id = resumeFile && store instanceof JsonlStore ? store.adopt(resumeFile) : o.resume;
+    const resuming = o.resume !== undefined && !(o.createMissing && !resumeFile && !(await store.exists(o.resume)));
+    if (resuming) {
+      id = resumeFile && store instanceof JsonlStore ? store.adopt(resumeFile) : o.resume!;
       if (!(await store.exists(id))) {
         return await fail(new AgentError('bad_input', `no conversation ${id} in ${store.label}: list them with \`realtime-agent conversations\``, true));
       }
     } else {
-      id = o.conversationId ?? newConversationId();
+      id = o.resume ?? o.conversationId ?? newConversationId();
       if (await store.exists(id)) return await fail(new AgentError('bad_input', `conversation ${id} already exists in ${store.label}: resume it instead`, true));
       await store.create(id, { file: o.file ?? (store instanceof JsonlStore ? join(store.dir, `${id}.jsonl`) : undefined) });
     }
@@ -99,7 +102,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     if (refused) {
       return await fail(new AgentError('conversation_busy', `conversation ${id} is held by another live instance (${refused.holder}) until ${refused.expiresAt}: stop that instance or wait for its lease to expire`, true));
     }
-    if (o.resume !== undefined) plan = planResume(await store.read(id));
+    if (resuming) plan = planResume(await store.read(id));
   } catch (e) {
     if (e instanceof AgentError) throw e;
     return fail(new AgentError('store_unavailable', `conversation store ${store.label}: ${oneLine(e)}`, true));
