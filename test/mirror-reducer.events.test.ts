@@ -168,10 +168,10 @@ describe('responses', () => {
     const remembered = mirror({ oob: ['s'] });
     expect(reduce(remembered, { type: 'response.done', response: { id: 's', status: 'completed' } })).toEqual({ mirror: remembered, effects: [] });
     const done = (response: object) => reduce(emptyMirror, { type: 'response.done', response }).effects;
-    expect(done({ id: 'r1', status: 'cancelled', usage: { total_tokens: 9 } })).toEqual([{ type: 'response.done', responseId: 'r1', status: 'cancelled', usage: { total_tokens: 9 }, failure: undefined }]);
-    expect(done({ id: 'r1' })).toEqual([{ type: 'response.done', responseId: 'r1', status: 'completed', usage: undefined, failure: undefined }]);
+    expect(done({ id: 'r1', status: 'cancelled', usage: { total_tokens: 9 } })).toEqual([{ type: 'response.done', responseId: 'r1', status: 'cancelled', usage: { total_tokens: 9 }, failure: undefined, audioItems: [] }]);
+    expect(done({ id: 'r1' })).toEqual([{ type: 'response.done', responseId: 'r1', status: 'completed', usage: undefined, failure: undefined, audioItems: [] }]);
     expect(done({ id: 'r1', status: 'failed', status_details: { error: { type: 'server_error', message: 'boom' } } })).toEqual([
-      { type: 'response.done', responseId: 'r1', status: 'failed', failure: { code: 'server_error', message: 'boom' } },
+      { type: 'response.done', responseId: 'r1', status: 'failed', failure: { code: 'server_error', message: 'boom' }, audioItems: [] },
     ]);
     expect(done({ id: 'r1', status: 'failed', status_details: { error: { code: 'c', type: 't' } } })[0]).toMatchObject({ failure: { code: 'c', message: '' } });
     expect(done({ id: 'r1', status: 'failed' })[0]).toMatchObject({ failure: { code: 'unknown', message: '' } });
@@ -187,7 +187,8 @@ describe('responses', () => {
     const r1done = { ...r1, textState: 'none' as const, responseId: 'resp' };
     expect(out).toEqual({
       mirror: mirror({ turns: [{ ...u, responseId: 'resp' }, r1done, { ...r2, responseId: 'resp' }] }),
-      effects: [{ type: 'turn', turn: r1done }, { type: 'response.done', responseId: 'resp', status: 'completed' }],
+      // Its assistant audio items still in the mirror are named (their audio is billed in the usage).
+      effects: [{ type: 'turn', turn: r1done }, { type: 'response.done', responseId: 'resp', status: 'completed', audioItems: ['r1', 'r2'] }],
     });
     // Output with its transcript now known: final, reported once.
     const withText = reduce(mirror({ turns: [r1] }), { type: 'response.done', response: { id: 'resp', output: [assistantAudioItem('r1', 'Hello.')] } });

@@ -193,7 +193,9 @@ function serverEvents(ops: Op[]): { events: WireEvent[]; after: string[][]; stat
         const output = list.length ? [list[o.at % list.length].item] : [];
         const meta = o.oob ? { conversation_id: null, metadata: { purpose: 'rtc-summary' } } : {};
         push({ type: 'response.created', response: { id: rid, ...meta, output: [] } }, null, o.oob ? [] : [{ type: 'response.created', responseId: rid }]);
-        const fx = o.oob ? [] : [...output.flatMap((item) => model.carry(item, rid)), { type: 'response.done', responseId: rid, status: 'completed' }];
+        // The response names its assistant audio items that are in the conversation (all of them here).
+        const audioItems = output.filter((item) => item.role === 'assistant' && (item.content as { type: string }[])[0].type === 'output_audio').map((item) => item.id);
+        const fx = o.oob ? [] : [...output.flatMap((item) => model.carry(item, rid)), { type: 'response.done', responseId: rid, status: 'completed', audioItems }];
         push({ type: 'response.done', response: { id: rid, ...meta, status: 'completed', output } }, null, fx);
         break;
       }
