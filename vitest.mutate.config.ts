@@ -13,9 +13,10 @@ export const TARGETS: Record<string, { tests: string[] }> = {
   },
   conversation: {
     tests: [
-      'test/policy.test.ts', 'test/strategy.test.ts', 'test/items.test.ts', 'test/mirror*.test.ts', 'test/journal.test.ts',
+      'test/policy.test.ts', 'test/policy.*.test.ts', 'test/strategy.test.ts', 'test/items.test.ts', 'test/mirror*.test.ts', 'test/journal.test.ts',
       'test/costs.test.ts', 'test/summary-prompt.test.ts', 'test/seed-defects.test.ts', 'test/summariser.model.test.ts',
-      'test/summariser.*.test.ts', 'test/conversation.*.test.ts',
+      'test/summariser.*.test.ts', 'test/conversation.*.test.ts', 'test/seed.test.ts', 'test/tokens.test.ts',
+      'test/cache-aware-strategy.test.ts',
     ],
   },
   // Slow (the session model replays ~500 paths per mutant): run on its own with `npm run mutate -- session`.

@@ -68,3 +68,10 @@ describe('usageCost', () => {
     expect(usageCost(usage, 'gpt-realtime')).toBeCloseTo(64, 9);
   });
 });
+
+describe('price rows of the reference models (realtime-protocol.md §7.3)', () => {
+  it('gpt-4o-realtime-preview and gpt-4o-mini-realtime-preview', () => {
+    expect(priceFor('gpt-4o-realtime-preview-2024-12-17')).toEqual({ textIn: 5, textCached: 2.5, textOut: 20, audioIn: 40, audioCached: 2.5, audioOut: 80 });
+    expect(priceFor('gpt-4o-mini-realtime-preview')).toEqual({ textIn: 0.6, textCached: 0.3, textOut: 2.4, audioIn: 10, audioCached: 0.3, audioOut: 20 });
+  });
+});

@@ -207,3 +207,31 @@ describe('mergeTurn', () => {
     expect(old).toEqual(oldCopy);
   });
 });
+
+describe('turnFromItem: roles, function fields and text states (protocol item shapes)', () => {
+  it('system messages keep their role; an unknown role reads as user', () => {
+    expect(turnFromItem({ id: 's', type: 'message', role: 'system', content: [{ type: 'input_text', text: 'x' }] }, 0)?.role).toBe('system');
+    expect(turnFromItem({ id: 'd', type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'x' }] }, 0)?.role).toBe('user');
+  });
+
+  it('a message with no text and no pending audio has no text (none), whatever its role', () => {
+    expect(turnFromItem({ id: 'u', type: 'message', role: 'user', content: [] }, 0)).toMatchObject({ text: null, textState: 'none', audio: false });
+    expect(turnFromItem({ id: 's', type: 'message', role: 'system', content: [{ type: 'input_audio', transcript: null }] }, 0)).toMatchObject({ text: null, textState: 'none', audio: true });
+  });
+
+  it('function items: call_id and name only when they are strings; a call without a name reads as function(...)', () => {
+    expect(turnFromItem({ id: 'c', type: 'function_call', call_id: 7, name: 9, arguments: '{}' }, 0)).toEqual({
+      id: 'c', kind: 'function_call', role: null, text: '9({})', textState: 'final', audio: false, callId: undefined, name: undefined, at: 0,
+    });
+    expect(turnFromItem({ id: 'c', type: 'function_call', arguments: '{"q":1}' }, 0)?.text).toBe('function({"q":1})');
+    expect(turnFromItem({ id: 'o', type: 'function_call_output', call_id: 7, output: 'ok' }, 0)).toEqual({
+      id: 'o', kind: 'function_call_output', role: null, text: 'ok', textState: 'final', audio: false, callId: undefined, at: 0,
+    });
+    expect(turnFromItem({ id: 'o', type: 'function_call_output', call_id: 'k', output: 5 }, 0)).toMatchObject({ text: null, callId: 'k' });
+  });
+
+  it('mergeTurn: a text item stays without audio', () => {
+    const t: Turn = { id: 'a', kind: 'message', role: 'user', text: 'x', textState: 'final', audio: false, at: 0 };
+    expect(mergeTurn(t, { ...t, text: 'y' }).audio).toBe(false);
+  });
+});

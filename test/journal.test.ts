@@ -164,4 +164,18 @@ describe('conversationFromJournal order', () => {
     ] as JournalLine[];
     expect(conversationFromJournal(lines).map((t) => t.id)).toEqual(['u1', 'a1', 'u2']);
   });
+  it('moves a turn right after its predecessor even when that one is not first', () => {
+    const turn = (id: string, role: string, prev: string | null) => ({ v: 1, t: 't', type: 'turn', id, role, kind: 'message', text: id, textState: 'final', prev });
+    const lines = [turn('a2', 'assistant', 'u2'), turn('u1', 'user', null), turn('a1', 'assistant', 'u1'), turn('u2', 'user', 'a1')] as JournalLine[];
+    expect(conversationFromJournal(lines).map((t) => t.id)).toEqual(['u1', 'a1', 'u2', 'a2']);
+  });
+
+  it('a late transcript replaces the [inaudible] text of its turn', () => {
+    const lines = [
+      { v: 1, t: 't', type: 'turn', id: 'u1', role: 'user', kind: 'message', text: '[inaudible]', textState: 'inaudible', prev: null },
+      { v: 1, t: 't', type: 'transcript', id: 'u1', text: 'heard after all' },
+      { v: 1, t: 't', type: 'transcript', id: 'zz', text: 'no such turn' },
+    ] as JournalLine[];
+    expect(conversationFromJournal(lines)).toEqual([{ id: 'u1', role: 'user', text: 'heard after all' }]);
+  });
 });

@@ -146,3 +146,29 @@ describe('trimToHeard', () => {
     expect(trimToHeard('a b c d e f g h i j', 990, 1000)).toBe('a b c d e f g h i…');
   });
 });
+
+describe('immutability and edge cases', () => {
+  it('merging in place, removing or patching an unknown id never touches the input array', () => {
+    const m = [t('a'), t('b', { text: null, textState: 'pending' })];
+    const merged = upsertTurn(m, t('b', { text: 'heard' }));
+    expect(merged[1].text).toBe('heard');
+    expect(m[1].text).toBeNull();
+    const removed = removeTurn(m, 'x');
+    expect(removed).toEqual(m);
+    expect(removed).not.toBe(m);
+    const patched = updateTurn(m, 'x', { text: 'y' });
+    expect(patched).not.toBe(m);
+    expect(Object.keys(patched)).toEqual(['0', '1']);
+    expect(patched).toEqual(m);
+  });
+
+  it('trimToHeard: an unknown length (total <= 0) keeps the text whatever was heard; no words keeps it as is', () => {
+    expect(trimToHeard('one two three', -1, 0)).toBe('one two three');
+    expect(trimToHeard('one two three', -5, -1)).toBe('one two three');
+    expect(trimToHeard('   ', 500, 1000)).toBe('   ');
+  });
+
+  it('trimToHeard counts words, not whitespace runs', () => {
+    expect(trimToHeard('  one   two three four', 500, 1000)).toBe('one two…');
+  });
+});

@@ -105,3 +105,24 @@ describe('summaryId and summaryItemText', () => {
     expect(summaryItemText('  A summary.\n')).toBe('A summary.');
   });
 });
+
+describe('summary prompt details', () => {
+  it('the sentences of the system prompt are separated by spaces and ask for one paragraph and tool results', () => {
+    const p = summarySystemPrompt();
+    expect(p).toMatch(/^Summarise the following conversation in one concise, faithful paragraph/);
+    expect(p).toContain('dialogue. Keep names');
+    expect(p).toContain('For each tool call, state in one sentence what was asked and what the tool returned');
+    expect(p).toContain('failed. Write the summary in the same language');
+  });
+
+  it('the tool name comes from the call, never from an output; missing texts read as empty', () => {
+    const out = transcriptOf([
+      { id: 'fc', kind: 'function_call', role: null, text: 'lookup({})', textState: 'final', audio: false, name: 'lookup', callId: 'k', at: 0 },
+      { id: 'fo', kind: 'function_call_output', role: null, text: null, textState: 'final', audio: false, callId: 'k', name: 'bogus', at: 0 },
+      { id: 'm', kind: 'message', role: 'user', text: 'hi', textState: 'final', audio: false, callId: 'j', name: 'bogus', at: 0 },
+      { id: 'fo2', kind: 'function_call_output', role: null, text: 'x', textState: 'final', audio: false, callId: 'j', at: 0 },
+      { id: 'sum_001', kind: 'message', role: 'system', text: null, textState: 'none', audio: false, at: 0 },
+    ]);
+    expect(out).toBe('assistant called the tool lookup({})\nthe tool lookup returned: \nuser: hi\nthe tool returned: x\nEarlier summary: ');
+  });
+});

@@ -17,9 +17,9 @@ export function buildSeed(mirror: readonly Turn[]): SeedPlan | null {
   const covered = new Set(mirror.flatMap((t) => t.summaryOf ?? []));
   const summaries = mirror.filter(isSummary);
   const rest = mirror.filter((t) => !isSummary(t) && !covered.has(t.id));
+  // Never empty for a non-empty mirror: a turn is only covered by a summary, which is written out.
   const parts: string[] = [];
   if (summaries.length) parts.push(`Summary of the conversation so far: ${summaries.map((s) => (s.text ?? '').trim()).filter(Boolean).join(' ')}`);
   if (rest.length) parts.push(`Most recent turns, verbatim:\n${transcriptOf(rest)}`);
-  if (parts.length === 0) return null;
   return { text: parts.join('\n\n'), covers: mirror.map((t) => t.id) };
 }
