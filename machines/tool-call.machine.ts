@@ -83,7 +83,6 @@ export const toolCallMachine = setup({
     takeResult: assign({ result: (_, params: { result: string }) => params.result }),
     takeError: assign({ error: (_, params: { error: unknown }) => messageOf(params.error) }),
     noteTimeout: assign({ error: ({ context }) => `${context.name} timed out after ${context.timeoutMs} ms` }),
-    noteCancel: assign({ error: CANCELLED_OUTPUT }),
     settle: assign({ status: (_, params: { status: ToolCallStatus }) => params.status }),
   },
 }).createMachine({
@@ -106,7 +105,7 @@ export const toolCallMachine = setup({
         ],
         onError: { target: 'failed', actions: { type: 'takeError', params: ({ event }) => ({ error: event.error }) } },
       },
-      on: { CANCEL: { target: 'cancelled', actions: 'noteCancel' } },
+      on: { CANCEL: 'cancelled' },
     },
     running: {
       invoke: {
@@ -117,19 +116,21 @@ export const toolCallMachine = setup({
         onError: { target: 'failed', actions: { type: 'takeError', params: ({ event }) => ({ error: event.error }) } },
       },
       after: { toolTimeout: { target: 'timedOut', actions: 'noteTimeout' } },
-      on: { CANCEL: { target: 'cancelled', actions: 'noteCancel' } },
+      on: { CANCEL: 'cancelled' },
     },
     done: { type: 'final', entry: { type: 'settle', params: { status: 'done' } } },
     failed: { type: 'final', entry: { type: 'settle', params: { status: 'failed' } } },
     timedOut: { type: 'final', entry: { type: 'settle', params: { status: 'timedOut' } } },
     cancelled: { type: 'final', entry: { type: 'settle', params: { status: 'cancelled' } } },
   },
+  // Every final state settles `status` on entry, and failed/timedOut set `error` on the way in
+  // (rejectArgs, takeError, noteTimeout); a cancelled call's output is the fixed CANCELLED_OUTPUT.
   output: ({ context }) => {
-    const status = context.status ?? 'failed';
+    const status = context.status!;
     const base = { callId: context.callId, name: context.name, arguments: context.arguments, status };
     if (status === 'done') return { ...base, output: context.result ?? '', error: null };
     if (status === 'cancelled') return { ...base, output: CANCELLED_OUTPUT, error: CANCELLED_OUTPUT };
-    const error = context.error ?? `${context.name} failed`;
+    const error = context.error!;
     return { ...base, output: errorOutput(error), error };
   },
 });

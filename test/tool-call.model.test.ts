@@ -149,3 +149,81 @@ describe('toolCall machine (model-based)', () => {
     });
   }
 });
+
+// Fixed paths, written out by hand: the model above derives its paths from the machine's own graph, so
+// a transition removed from the machine also vanishes from the paths. These do not depend on the graph.
+describe('toolCall machine (fixed paths)', () => {
+  const CANCELLED = { callId: 'call_abc', name: 'get_time', arguments: '{"city":"Tokyo"}', status: 'cancelled', output: 'cancelled', error: 'cancelled' };
+  const failedWith = (error: string) => ({ callId: 'call_abc', name: 'get_time', arguments: '{"city":"Tokyo"}', status: 'failed', output: JSON.stringify({ error }), error });
+
+  it('CANCEL while validating ends cancelled and never runs the tool', async () => {
+    const sut = createSut();
+    sut.actor.start();
+    sut.actor.send({ type: 'CANCEL' });
+    await flush();
+    expect(sut.actor.getSnapshot().output).toEqual(CANCELLED);
+    sut.validations[0].resolve({ ok: true, args: {} });
+    await flush();
+    expect(sut.executions).toHaveLength(0);
+  });
+
+  it('CANCEL while running ends cancelled and aborts the tool', async () => {
+    const sut = createSut();
+    sut.actor.start();
+    sut.validations[0].resolve({ ok: true, args: { city: 'Tokyo' } });
+    await flush();
+    sut.actor.send({ type: 'CANCEL' });
+    await flush();
+    expect(sut.actor.getSnapshot().output).toEqual(CANCELLED);
+    expect(sut.executions[0].signal.aborted).toBe(true);
+  });
+
+  it('a failed validation or tool ends failed with its one-line reason', async () => {
+    const invalid = createSut();
+    invalid.actor.start();
+    invalid.validations[0].resolve({ ok: false, error: 'city must be string' });
+    await flush();
+    expect(invalid.actor.getSnapshot().output).toEqual(failedWith('city must be string'));
+
+    const crashed = createSut();
+    crashed.actor.start();
+    crashed.validations[0].reject(new Error('validator crashed'));
+    await flush();
+    expect(crashed.actor.getSnapshot().output).toEqual(failedWith('validator crashed'));
+  });
+
+  // Whatever a tool throws, the model gets one line: newlines and runs of spaces collapse, an empty
+  // reason becomes "unknown error", a non-Error is shown as itself (a string) or as its JSON.
+  const THROWN: [string, unknown, string][] = [
+    ['a multi-line Error', new Error('get_time failed:\n  no network\t(retry later)  '), 'get_time failed: no network (retry later)'],
+    ['a string', '  disk\r\nfull ', 'disk full'],
+    ['an object', { code: 42, reason: 'quota' }, '{"code":42,"reason":"quota"}'],
+    ['undefined', undefined, 'undefined'],
+    ['an empty string', '', 'unknown error'],
+    ['an Error with a blank message', new Error(' \n '), 'unknown error'],
+  ];
+  for (const [what, thrown, reason] of THROWN) {
+    it(`a tool that throws ${what} fails with "${reason}"`, async () => {
+      const sut = createSut();
+      sut.actor.start();
+      sut.validations[0].resolve({ ok: true, args: { city: 'Tokyo' } });
+      await flush();
+      sut.executions[0].reject(thrown);
+      await flush();
+      expect(sut.actor.getSnapshot().output).toEqual(failedWith(reason));
+    });
+  }
+
+  it('without the composition root providing them, the call fails saying what is missing', async () => {
+    const bare = createActor(toolCallMachine, { input: INPUT }).start();
+    await flush();
+    expect(bare.getSnapshot().output).toEqual(failedWith('validateArguments not provided'));
+
+    const validatedOnly = createActor(
+      toolCallMachine.provide({ actors: { validateArguments: fromPromise<Validation, { name: string; arguments: string }>(async () => ({ ok: true, args: {} })) } }),
+      { input: INPUT },
+    ).start();
+    await flush();
+    expect(validatedOnly.getSnapshot().output).toEqual(failedWith('executeTool not provided'));
+  });
+});
