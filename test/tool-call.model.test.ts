@@ -214,6 +214,16 @@ describe('toolCall machine (fixed paths)', () => {
     });
   }
 
+  it('a tool double resolving nothing still answers with a string (function_call_output.output is a string)', async () => {
+    const sut = createSut();
+    sut.actor.start();
+    sut.validations[0].resolve({ ok: true, args: { city: 'Tokyo' } });
+    await flush();
+    sut.executions[0].resolve(undefined as never);
+    await flush();
+    expect(sut.actor.getSnapshot().output).toEqual({ callId: 'call_abc', name: 'get_time', arguments: '{"city":"Tokyo"}', status: 'done', output: '', error: null });
+  });
+
   it('without the composition root providing them, the call fails saying what is missing', async () => {
     const bare = createActor(toolCallMachine, { input: INPUT }).start();
     await flush();
