@@ -20,8 +20,14 @@ export const TARGETS: Record<string, { tests: string[] }> = {
     ],
   },
   // Slow (the session model replays ~500 paths per mutant): run on its own with `npm run mutate -- session`.
+  // The agent and tool integration tests drive the session's effects (mirror effects, tool calls from
+  // response.done) over the real socket to the emulator; a few seconds per run.
   session: {
-    tests: ['test/machines.load.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts'],
+    tests: [
+      'test/machines.load.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts',
+      'test/agent.integration.test.ts', 'test/agent.transport.test.ts', 'test/tools.integration.test.ts',
+      'test/tools.summary.test.ts', 'test/strategy.integration.test.ts',
+    ],
   },
   tools: {
     tests: ['test/machines.load.test.ts', 'test/tool-call.model.test.ts', 'test/tools.machine.test.ts', 'test/tools.integration.test.ts'],
