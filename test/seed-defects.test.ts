@@ -1,7 +1,8 @@
 // One test per defect of the seed notebook (design.md, "Seed defects to fix"). Each would fail on the
 // seed's behaviour and passes on ours. The seed is shared/seed/context-summarization-notebook.txt.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromPromise, setup, toPromise, waitFor, type AnyActorRef } from 'xstate';
+import { createActor, fromPromise, toPromise, waitFor, type AnyActorRef } from 'xstate';
+import { reportCollector } from '../src/testing/index.js';
 import { transcriptMachine, type RetrieveResult } from '../machines/transcript.machine.js';
 import {
   summariserMachine,
@@ -58,13 +59,9 @@ interface Doubles {
 }
 
 function startSummariser(opts: { insert?: (input: InsertInput) => Promise<void>; summaryText?: string } = {}) {
-  const d: Doubles = { calls: [], inserts: [], deletes: [], summaries: [], reports: [] };
   // A stand-in parent that records every report the summariser sends it.
-  const parent = createActor(
-    setup({ types: { events: {} as SummariserReport } }).createMachine({
-      on: { '*': { actions: ({ event }) => void d.reports.push(event) } },
-    }),
-  ).start();
+  const parent = reportCollector<SummariserReport>();
+  const d: Doubles = { calls: [], inserts: [], deletes: [], summaries: [], reports: parent.events };
   const machine = summariserMachine.provide({
     actors: {
       summarise: fromPromise<{ text: string }, SummariseInput>(async ({ input }) => {
@@ -84,8 +81,8 @@ function startSummariser(opts: { insert?: (input: InsertInput) => Promise<void>;
       }),
     },
   });
-  const actor = createActor(machine, { input: { parentRef: parent as unknown as SummariserInput['parentRef'], policy: POLICY } }).start();
-  started.push(actor, parent);
+  const actor = createActor(machine, { input: { parentRef: parent.ref, policy: POLICY } }).start();
+  started.push(actor, parent.ref);
   return { actor, d };
 }
 

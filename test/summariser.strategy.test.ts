@@ -4,7 +4,7 @@
 // for the three I/O actors.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { createActor, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { createActor, fromPromise, type AnyActorRef } from 'xstate';
 import {
   summariserMachine,
   type DeleteInput,
@@ -16,6 +16,7 @@ import {
 } from '../machines/summariser.machine.js';
 import { cacheAwareStrategy } from '../src/conversation/cache-aware-strategy.js';
 import { hysteresisStrategy, type ContextStrategy, type StrategyView } from '../src/conversation/strategy.js';
+import { reportCollector } from '../src/testing/index.js';
 import type { Turn } from '../src/types.js';
 
 const msg = (id: string, role: 'user' | 'assistant', text: string): Turn => ({ id, kind: 'message', role, text, textState: 'final', audio: false, at: 0 });
@@ -38,12 +39,10 @@ afterEach(() => {
 });
 
 function start(summaryText: string, over: Partial<SummariserInput> = {}) {
-  const reports: SummariserReport[] = [];
   const calls: string[] = [];
   const deletes: DeleteInput[] = [];
-  const parent = createActor(
-    setup({ types: { events: {} as SummariserReport } }).createMachine({ on: { '*': { actions: ({ event }) => void reports.push(event) } } }),
-  ).start();
+  const parent = reportCollector<SummariserReport>();
+  const reports = parent.events;
   const machine = summariserMachine.provide({
     actors: {
       summarise: fromPromise<{ text: string }, SummariseInput>(async () => {
@@ -58,8 +57,8 @@ function start(summaryText: string, over: Partial<SummariserInput> = {}) {
       }),
     },
   });
-  const actor = createActor(machine, { input: { parentRef: parent as unknown as SummariserInput['parentRef'], policy: POLICY, ...over } }).start();
-  started.push(actor, parent);
+  const actor = createActor(machine, { input: { parentRef: parent.ref, policy: POLICY, ...over } }).start();
+  started.push(actor, parent.ref);
   const last = async (type: SummariserReport['type']) => {
     await vi.waitFor(() => expect(reports.map((r) => r.type)).toContain(type));
     return reports.find((r) => r.type === type)!;
