@@ -35,10 +35,13 @@ export const TARGETS: Record<string, { tests: string[] }> = {
 };
 
 const target = TARGETS[process.env.MUTATE_TARGET ?? 'transcript'];
+// MUTATE_TESTS=a.test.ts,b.test.ts: only these tests, to check quickly whether new tests kill mutants that
+// survived the target's whole set (a mutant a subset kills, the whole set kills too).
+const only = process.env.MUTATE_TESTS?.split(',').filter(Boolean);
 
 export default defineConfig({
   test: {
-    include: target.tests,
+    include: only ?? target.tests,
     exclude: ['**/node_modules/**', 'test/*.e2e.test.ts', 'test/*.soak.test.ts', 'test/*.browser.test.ts'],
     testTimeout: 60_000,
   },
