@@ -188,11 +188,13 @@ const tools = sessionSetup.createStateConfig({
   initial: 'idle',
   on: { 'TOOLS.CALLED': { target: '.running', actions: 'runTools' } },
   states: {
-    idle: { on: { 'TOOLS.ANSWERED': 'answering' } },
+    idle: {},
     running: {
       always: { guard: 'toolsSettled', target: 'idle' },
       on: {
-        'TOOLS.SETTLED': { actions: 'answerTools' },
+        // The last calls answered go straight to `answering`: through `idle`, a due rollover saw a
+        // boundary before the raised TOOLS.ANSWERED and closed the socket without the follow-up response.
+        'TOOLS.SETTLED': [{ guard: 'answersLastCalls', target: 'answering', actions: 'answerTools' }, { actions: 'answerTools' }],
         INTERRUPT: { actions: 'abortTools' },
       },
     },

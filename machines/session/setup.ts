@@ -84,6 +84,8 @@ export const sessionSetup = setup({
     /** Tool calls are running: a summary waits for their follow-up response (a call is never folded alone). */
     toolsPending: ({ context }) => context.toolBatches.length > 0,
     toolsSettled: ({ context }) => context.toolBatches.length === 0,
+    /** The settled calls are the last ones running and were not cut short: a follow-up response is asked for. */
+    answersLastCalls: ({ context, event }) => event.type === 'TOOLS.SETTLED' && !event.aborted && context.toolBatches.every((r) => r === event.responseId),
     noPendingTranscripts: ({ context }) => context.hunting.length === 0,
     notBlocked: not('responseBlocked'),
     /** Observer mode (realtime-proxy): the client owns the turns; the session sends no response.create. */
