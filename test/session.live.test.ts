@@ -12,6 +12,7 @@ import { transcriptMachine } from '../machines/transcript.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
 import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
+import { hysteresisStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
 import { createTestClock, retrieveItemDouble, scriptedSocket, summariserDoubles } from '../src/testing/index.js';
 import type { WireEvent } from '../src/protocol/events.js';
 
@@ -30,6 +31,7 @@ interface RigOptions {
   /** Expire so that a rollover is due at DUE_MS. */
   rollover?: boolean;
   tools?: boolean;
+  strategy?: ContextStrategy;
 }
 
 /** A live session: summariser, transcript hunts and tools run for real, their effects are controlled doubles. */
@@ -61,6 +63,7 @@ async function rig(opts: RigOptions = {}) {
     clock: { now: () => time.clock.now() },
     ...(opts.rollover ? { rolloverMarginMs: MARGIN_MS } : {}),
     ...(opts.tools ? { tools: { timeouts: {}, defaultTimeoutMs: 30_000 } } : {}),
+    ...(opts.strategy ? { strategy: opts.strategy } : {}),
   };
   const actor = createActor(
     sessionMachine.provide({
@@ -446,5 +449,23 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
     expect(r.rollingOver()).toBe(false);
     await r.time.advance(RESPONSE_TIMEOUT_MS - DUE_MS);
     expect(r.rollingOver()).toBe(true);
+  });
+
+  it("a summary the strategy asks for at the calls' response starts at the follow-up response's end (never folds a call without its output)", async () => {
+    // Summarise while the prompt cache is cold (a strategy of the user's, decided from the usage).
+    const coldCache: ContextStrategy = { ...hysteresisStrategy, name: 'cold-cache', shouldSummarise: ({ cachedTokens }) => (cachedTokens ?? 0) === 0 };
+    const r = await rig({ tools: true, strategy: coldCache });
+    r.server(message('item_u1', 'user', 'what is the weather?', null), created('resp_1'), done('resp_1', [call]));
+    await flush();
+    expect(r.summariser.summarise.calls).toHaveLength(0);
+    r.runs[0].resolve('sunny');
+    await flush();
+    r.server(created('resp_2'), message('item_a2', 'assistant', LONG, 'item_fc1'));
+    r.server({
+      type: 'response.done', event_id: 'evt_rd_2',
+      response: { id: 'resp_2', status: 'completed', output: [], usage: { total_tokens: 6_000, input_tokens: 5_000, output_tokens: 1_000, input_token_details: { cached_tokens: 4_000 } } },
+    });
+    await flush();
+    expect(r.summariser.summarise.calls).toHaveLength(1);
   });
 });
