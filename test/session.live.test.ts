@@ -279,11 +279,14 @@ describe('observer mode: the client owns the responses', () => {
     expect(r.rollingOver()).toBe(true);
   });
 
-  it("a second client response.create keeps holding a due rollover; the clear lets it go", async () => {
+  it("a client's second response.create during a response holds a due rollover past that response; the clear lets it go", async () => {
     const r = await rig({ observer: true, rollover: true });
     r.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
-    r.actor.send({ type: 'CLIENT.RESPONSE', pending: true });
+    r.server(created('resp_1'));
+    r.actor.send({ type: 'CLIENT.RESPONSE', pending: true }); // not started by the server yet
     await r.time.advance(DUE_MS);
+    r.server(done('resp_1'));
+    await flush();
     expect(r.rollingOver()).toBe(false);
     r.actor.send({ type: 'CLIENT.RESPONSE', pending: false });
     await flush();
