@@ -215,6 +215,14 @@ describe('the response timeout warning names what was lost', () => {
     expect(r.warnings()).toEqual(['no response.done for resp_1 after 10 s: treating the response as ended; check the server']);
   });
 
+  it('a response.create never answered: after the timeout the next turn asks for a response at once', async () => {
+    const r = await rig();
+    r.actor.send({ type: 'USER.TEXT', text: 'one' });
+    await r.time.advance(RESPONSE_TIMEOUT_MS);
+    r.actor.send({ type: 'USER.TEXT', text: 'two' });
+    expect(r.sent('response.create')).toHaveLength(2);
+  });
+
   it('a second response.created names the newer response', async () => {
     const r = await rig();
     r.server(created('resp_1'), created('resp_2'));
@@ -420,13 +428,27 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
     return r;
   };
 
-  it('a barge-in while a call runs aborts it: its output goes in, no follow-up response.create', async () => {
-    const r = await calling();
+  it('a barge-in while a call runs aborts it: its output goes in, no follow-up response.create; a due rollover then goes', async () => {
+    const r = await calling({ rollover: true });
+    await r.time.advance(DUE_MS);
+    expect(r.rollingOver()).toBe(false);
     r.interrupt('item_a1', 1_000);
     await flush();
     expect(r.runs[0].signal.aborted).toBe(true);
     expect(r.sent('conversation.item.create').map((e) => (e.item as { type: string; call_id: string }).call_id)).toEqual(['call_1']);
     expect(r.sent('response.create')).toEqual([]);
+    expect(r.rollingOver()).toBe(true); // nothing in flight: a turn boundary
+  });
+
+  it('outputs answered while another response runs: the follow-up response.create goes out at its response.done', async () => {
+    const r = await calling();
+    r.server(created('resp_vad'));
+    r.runs[0].resolve('sunny');
+    await flush();
+    expect(r.sent('conversation.item.create')).toHaveLength(1);
+    expect(r.sent('response.create')).toEqual([]);
+    r.server(done('resp_vad'));
+    expect(r.sent('response.create')).toHaveLength(1);
   });
 
   it('a due rollover waits for a running call; after its follow-up response it goes at the boundary', async () => {
