@@ -426,7 +426,7 @@ describe('the summariser, as users see it', () => {
 
   it("the strategy sees the audio lengths the player measured", () => {
     const seen: (number | undefined)[] = [];
-    const watching: ContextStrategy = { ...hysteresisStrategy, name: 'watching', shouldSummarise: (v) => (seen.push(v.audioMs('item_a9')), false) };
+    const watching: ContextStrategy = { ...hysteresisStrategy, name: 'watching', shouldSummarise: (v) => (seen.push(v.audioMs?.('item_a9')), false) };
     const r = rig({ strategy: watching });
     r.connect();
     r.actor.send({ type: 'AUDIO.MS', itemId: 'item_a9', ms: 4_321 });
