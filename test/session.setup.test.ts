@@ -4,10 +4,12 @@
 // and, for summaries, its answering summariser actors. Expected values come from the Realtime protocol
 // (event shapes, close codes) and the documented behaviour (machines/README.md, docs/reliability.md).
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
+import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { sessionMachine, type SessionEmitted, type SessionInput } from '../machines/session.machine.js';
 import { summariserMachine } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
+import { toolsMachine } from '../machines/tools.machine.js';
+import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../src/conversation/policy.js';
 import { hysteresisStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
 import type { WireEvent } from '../src/protocol/events.js';
@@ -17,7 +19,13 @@ const T0 = 1_767_268_800_000; // 2026-01-01T12:00:00Z, the simulated wall clock'
 
 type Emitted<T extends SessionEmitted['type']> = Extract<SessionEmitted, { type: T }>;
 
-function rig(extra: Partial<SessionInput> = {}, summariser?: typeof summariserMachine, transcript?: typeof transcriptMachine) {
+interface Children {
+  summariser?: typeof summariserMachine;
+  transcript?: typeof transcriptMachine;
+  tools?: typeof toolsMachine;
+}
+
+function rig(extra: Partial<SessionInput> = {}, children: Children = {}) {
   const clock = new SimulatedClock();
   clock.set(T0);
   // Opened by hand: every server event is delivered synchronously by push().
@@ -26,7 +34,7 @@ function rig(extra: Partial<SessionInput> = {}, summariser?: typeof summariserMa
     url: 'ws://setup.test/v1/realtime', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {}, policy: resolvePolicy({}),
     responseTimeoutMs: 10_000, connectTimeoutMs: 5_000, clock, ...extra,
   };
-  const actors = { realtimeSocket: socket.logic, ...(summariser ? { summariser } : {}), ...(transcript ? { transcript } : {}) };
+  const actors = { realtimeSocket: socket.logic, ...children };
   const actor = createActor(sessionMachine.provide({ actors }), { input, clock });
   const emitted: SessionEmitted[] = [];
   actor.on('*', (e) => emitted.push(e as SessionEmitted));
@@ -333,7 +341,7 @@ describe('the summariser, as users see it', () => {
     const doubles = summariserDoubles();
     const r = rig(
       { policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 }, ...extra },
-      summariserMachine.provide({ actors: doubles.actors }),
+      { summariser: summariserMachine.provide({ actors: doubles.actors }) },
     );
     r.connect();
     r.actor.send({ type: 'USER.TEXT', text: 'tell me a story' });
@@ -377,8 +385,7 @@ describe('the summariser, as users see it', () => {
     const retrieve = retrieveItemDouble();
     const r = rig(
       { policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 } },
-      summariserMachine.provide({ actors: doubles.actors }),
-      transcriptMachine.provide({ actors: { retrieveItem: retrieve.logic } }),
+      { summariser: summariserMachine.provide({ actors: doubles.actors }), transcript: transcriptMachine.provide({ actors: { retrieveItem: retrieve.logic } }) },
     );
     r.connect();
     r.server(userItem('item_u1', 'first question'));
@@ -465,5 +472,79 @@ describe('function calls without tools configured', () => {
     expect(r.crashes).toEqual([]);
     expect(r.region('tools')).toBe('idle');
     expect(r.of('tool.call')).toEqual([]);
+  });
+});
+
+describe('function calls with tools configured', () => {
+  /** One tool whose runs the test settles by hand (the real tools and toolCall machines). */
+  const withTool = () => {
+    const runs: { callId: string; resolve(v: string): void }[] = [];
+    const tools = toolsMachine.provide({
+      actors: {
+        toolCall: toolCallMachine.provide({
+          actors: {
+            validateArguments: fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => ({ ok: true, args: JSON.parse(input.arguments) })),
+            executeTool: fromPromise<string, { name: string; callId: string; args: unknown }>(({ input }) => new Promise((resolve) => runs.push({ callId: input.callId, resolve }))),
+          },
+        }),
+      },
+    });
+    const r = rig({ tools: { timeouts: {}, defaultTimeoutMs: 30_000 } }, { tools });
+    r.connect();
+    return { r, runs };
+  };
+  const call = { id: 'item_fc1', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'lookup', arguments: '{"q":"weather"}' };
+  const creates = (r: ReturnType<typeof rig>) => r.sent().filter((e) => e.type === 'response.create').length;
+
+  it('a response without function calls runs nothing and asks for no follow-up response', async () => {
+    const { r, runs } = withTool();
+    r.actor.send({ type: 'USER.TEXT', text: 'hi' });
+    r.server({ type: 'response.created', response: { id: 'resp_1' } });
+    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [assistantItem('item_a1', 'hello')] } });
+    await flush();
+    expect(runs).toEqual([]);
+    expect(r.of('tool.call')).toEqual([]);
+    expect(creates(r)).toBe(1);
+    expect(r.region('tools')).toBe('idle');
+    // Nothing runs, so a summary asked for now starts at once.
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    expect(r.region('summary')).not.toBe('requested');
+  });
+
+  it('a call added while its arguments were still streaming runs once, at response.done', async () => {
+    const { r, runs } = withTool();
+    r.server({ type: 'response.created', response: { id: 'resp_1' } });
+    r.server({ type: 'conversation.item.added', previous_item_id: null, item: { ...call, status: 'in_progress', arguments: '' } });
+    await flush();
+    expect(runs).toEqual([]);
+    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [call] } });
+    await flush();
+    expect(runs.map((x) => x.callId)).toEqual(['call_1']);
+  });
+
+  it('a function call in an out-of-band response (not in the conversation) is not run', async () => {
+    const { r, runs } = withTool();
+    r.server({ type: 'response.created', response: { id: 'resp_oob', conversation_id: null } });
+    r.server({ type: 'response.done', response: { id: 'resp_oob', conversation_id: null, status: 'completed', output: [call] } });
+    await flush();
+    expect(runs).toEqual([]);
+    expect(r.of('tool.call')).toEqual([]);
+  });
+
+  it('while a tool runs, summariseNow waits; once it settled the tools region answers until the follow-up response starts', async () => {
+    const { r, runs } = withTool();
+    r.server({ type: 'response.created', response: { id: 'resp_1' } });
+    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [call] } });
+    await flush();
+    expect(r.region('tools')).toBe('running');
+    // A call is never folded before its output is in.
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    expect(r.region('summary')).toBe('requested');
+    runs[0].resolve('sunny');
+    await flush();
+    expect(creates(r)).toBe(1);
+    expect(r.region('tools')).toBe('answering');
+    r.server({ type: 'response.created', response: { id: 'resp_2' } });
+    expect(r.region('tools')).toBe('idle');
   });
 });
