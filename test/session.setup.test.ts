@@ -409,6 +409,23 @@ describe('the summariser, as users see it', () => {
     expect(doubles.summarise.pending()).toHaveLength(1);
   });
 
+  it('a summary waiting for a quiet moment to insert holds the next response.create back (summary region `writing`)', async () => {
+    const { r, doubles } = answered();
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    await flush();
+    // The server starts a response on its own (server VAD) while the summary is written.
+    r.server({ type: 'response.created', response: { id: 'resp_vad' } });
+    doubles.summarise.resolve({ text: 'They asked for a story.' });
+    await flush();
+    expect(r.of('summariser').map((e) => e.state).at(-1)).toBe('awaitingQuiet');
+    expect(r.region('summary')).toBe('writing');
+    r.server({ type: 'response.done', response: { id: 'resp_vad', status: 'completed', output: [] } });
+    const creates = r.sent().filter((e) => e.type === 'response.create').length;
+    r.actor.send({ type: 'USER.TEXT', text: 'are you there?' });
+    expect(r.sent().filter((e) => e.type === 'response.create')).toHaveLength(creates);
+    expect(r.region('queue')).toBe('queued');
+  });
+
   it('a summary that fails cools down (summary region `cooldown`) for cooldownMs, then is idle again', async () => {
     const { r, doubles } = answered();
     r.actor.send({ type: 'SUMMARISE_NOW' });
