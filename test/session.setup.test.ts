@@ -380,6 +380,28 @@ describe('the summariser, as users see it', () => {
     expect(summary[0].summary).toMatchObject({ id, text: 'They asked for a story.', replacedIds: ['item_u1', 'item_a1'], turns: 2, windowBefore: 5000 });
   });
 
+  it('deletes that partly fail after the summary went in: reported (not fatal), naming the acknowledged deletes', async () => {
+    const { r, doubles } = answered();
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    await flush();
+    doubles.summarise.resolve({ text: 'They asked for a story.' });
+    await flush();
+    doubles.insertSummary.resolve();
+    await flush();
+    doubles.deleteItems.resolve({ deleted: ['item_u1'], missing: [], failed: ['item_a1'] } as never);
+    await flush();
+    const failures = r.errors().filter((e) => e.code === 'summariser_failed');
+    expect(failures.map((e) => e.fatal)).toEqual([false]);
+    expect(failures[0].message).toMatch(/^summary failed while pruning: .*item_a1.*; the conversation is unchanged apart from the acknowledged deletes$/);
+  });
+
+  it('summariseNow during a streaming response waits for its end', () => {
+    const { r } = answered();
+    r.server({ type: 'response.created', response: { id: 'resp_2' } });
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    expect(r.region('summary')).toBe('requested');
+  });
+
   it('a summary waits in `collecting` for a pending user transcript, fetching it at once, and goes on when it is in', async () => {
     const doubles = summariserDoubles();
     const retrieve = retrieveItemDouble();
@@ -461,6 +483,40 @@ describe('the summariser, as users see it', () => {
 });
 
 describe('a due rollover and pending transcripts', () => {
+  /** Due at 5 s (expires_at 65 s, margin 60 s), with one spoken turn whose transcript is pending. */
+  const dueWithPendingTranscript = (extra: Partial<SessionInput> = {}) => {
+    const doubles = summariserDoubles();
+    const retrieve = retrieveItemDouble();
+    const r = rig(
+      { rolloverMarginMs: 60_000, policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 }, ...extra },
+      { summariser: summariserMachine.provide({ actors: doubles.actors }), transcript: transcriptMachine.provide({ actors: { retrieveItem: retrieve.logic } }) },
+    );
+    r.connect(T0 / 1000 + 65);
+    r.server(userItem('item_u1', 'first question'));
+    const item = assistantItem('item_a1', 'first answer');
+    r.server({ type: 'response.created', response: { id: 'resp_1' } }, { type: 'conversation.item.added', previous_item_id: 'item_u1', item });
+    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [item], usage: { total_tokens: 3000, input_tokens: 2500, output_tokens: 500 } } });
+    r.server({
+      type: 'conversation.item.added', previous_item_id: 'item_a1',
+      item: { id: 'item_u2', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] },
+    });
+    return { r, doubles, retrieve };
+  };
+
+  it('a rollover due while a summary plans and summarises never closes the socket under it', async () => {
+    const { r, doubles, retrieve } = dueWithPendingTranscript();
+    r.clock.increment(5_001);
+    expect(r.region('rollover')).toBe('waitingForBoundary');
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    await flush();
+    retrieve.resolve({ transcript: 'second question' });
+    await flush();
+    expect(r.of('summariser').map((e) => e.state)).toEqual(['collecting', 'planning', 'summarising']);
+    expect(r.isLive()).toBe(true);
+    expect(r.region('summary')).toBe('summarising');
+    expect(doubles.summarise.pending()).toHaveLength(1);
+  });
+
   it('waits for a pending user transcript at most transcriptWaitMs, then rolls over', () => {
     // expires_at 65 s, margin 60 s: due at 5 s.
     const r = rig({ rolloverMarginMs: 60_000, policy: resolvePolicy({ transcriptWaitMs: 3_000 }) });
@@ -475,6 +531,46 @@ describe('a due rollover and pending transcripts', () => {
     expect(r.snap().matches({ online: 'rollingOver' } as never)).toBe(false);
     r.clock.increment(2);
     expect(r.snap().matches({ online: 'rollingOver' } as never)).toBe(true);
+  });
+});
+
+describe('a drop while a summary collects transcripts', () => {
+  it('the pending user turn is settled as inaudible and the summary is skipped, not run on the old connection', async () => {
+    const doubles = summariserDoubles();
+    const retrieve = retrieveItemDouble();
+    const r = rig(
+      { reconnect: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 }, policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 } },
+      { summariser: summariserMachine.provide({ actors: doubles.actors }), transcript: transcriptMachine.provide({ actors: { retrieveItem: retrieve.logic } }) },
+    );
+    r.connect();
+    r.server(userItem('item_u1', 'first question'));
+    const item = assistantItem('item_a1', 'first answer');
+    r.server({ type: 'response.created', response: { id: 'resp_1' } }, { type: 'conversation.item.added', previous_item_id: 'item_u1', item });
+    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [item], usage: { total_tokens: 3000, input_tokens: 2500, output_tokens: 500 } } });
+    r.server({
+      type: 'conversation.item.added', previous_item_id: 'item_a1',
+      item: { id: 'item_u2', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] },
+    });
+    r.actor.send({ type: 'SUMMARISE_NOW' });
+    await flush();
+    expect(r.region('summary')).toBe('collecting');
+    r.socket.current().close(1006, '');
+    await flush();
+    expect(r.of('turn').filter((e) => e.turn.id === 'item_u2').at(-1)?.turn).toMatchObject({ text: '[inaudible]', textState: 'inaudible' });
+    expect(r.of('summary.skipped').map((e) => e.reason)).toEqual(['aborted: the connection changed']);
+    expect(doubles.summarise.calls).toEqual([]);
+  });
+});
+
+describe('the composition root provides the socket', () => {
+  it('a session started without a realtimeSocket actor fails saying so', () => {
+    const actor = createActor(sessionMachine, {
+      input: { url: 'ws://setup.test', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {}, policy: resolvePolicy({}) },
+    });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (e) => errors.push(e) });
+    actor.start();
+    expect(String((errors[0] as Error | undefined)?.message)).toMatch(/realtimeSocket not provided/);
   });
 });
 
