@@ -19,6 +19,8 @@ interface RigOptions {
   input?: Partial<SessionInput>;
   /** session.created's session object; null: the session is not created (the socket only opens). */
   session?: Record<string, unknown> | null;
+  /** Run on the real timers (setTimeout) instead of the SimulatedClock. */
+  realTimers?: boolean;
 }
 
 function rig(opts: RigOptions = {}) {
@@ -40,9 +42,9 @@ function rig(opts: RigOptions = {}) {
   });
   const input: SessionInput = {
     url: 'ws://effects.test/v1/realtime', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {}, policy: resolvePolicy({}),
-    responseTimeoutMs: 600_000, clock: { now: () => time.clock.now() }, ...opts.input,
+    responseTimeoutMs: 600_000, clock: opts.realTimers ? { now: () => Date.now() } : { now: () => time.clock.now() }, ...opts.input,
   };
-  const actor = createActor(machine, { clock: time.clock, input });
+  const actor = createActor(machine, opts.realTimers ? { input } : { clock: time.clock, input });
   const emitted: SessionEmitted[] = [];
   actor.on('*', (e) => void emitted.push(e as SessionEmitted));
   const crashes: unknown[] = [];
@@ -253,5 +255,18 @@ describe('the rollover delay', () => {
     await s.time.advance(24 * 3_600_000);
     expect(s.conn.commands.filter((c) => c.type === 'CLOSE')).toEqual([]);
     expect(s.actor.getSnapshot().matches({ online: 'live' })).toBe(true);
+  });
+
+  // setTimeout fires at once for a delay it cannot hold (NaN, or more than 2**31-1 ms), which the
+  // SimulatedClock does not imitate: these sessions run on the real timers.
+  it('on the real timers, neither a session with the rollover off nor one without expires_at rolls over', async () => {
+    const noMargin = rig({ realTimers: true, session: { expires_at: Math.floor(Date.now() / 1000) + 3_600 }, input: { rolloverMarginMs: undefined } });
+    const noExpiry = rig({ realTimers: true, input: { rolloverMarginMs: 60_000 } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const s of [noMargin, noExpiry]) {
+      expect(s.conn.commands.filter((c) => c.type === 'CLOSE')).toEqual([]);
+      expect(s.of('reconnect')).toEqual([]);
+      s.actor.stop();
+    }
   });
 });
