@@ -28,6 +28,8 @@ function rig(extra: Partial<SessionInput> = {}) {
     tools: { timeouts: {}, defaultTimeoutMs: 30_000 }, ...extra,
   };
   const actor = createActor(sessionMachine.provide({ actors: { realtimeSocket: socket.logic, tools } }), { clock: time.clock, input });
+  const crashes: unknown[] = [];
+  actor.subscribe({ error: (e) => void crashes.push(e) });
   const emitted: SessionEmitted[] = [];
   actor.on('*', (e) => void emitted.push(e as SessionEmitted));
   actor.start();
@@ -38,10 +40,12 @@ function rig(extra: Partial<SessionInput> = {}) {
   expect(actor.getSnapshot().matches({ online: 'live' })).toBe(true);
   const of = <T extends SessionEmitted['type']>(type: T) => emitted.filter((e): e is Extract<SessionEmitted, { type: T }> => e.type === type);
   const calledIds = () => of('tool.call').map((e) => e.callId);
-  const sentTypes = () => conn.sent.map((e) => e.type).filter((t) => t !== 'session.update');
-  const outputs = () => conn.sent.filter((e) => e.type === 'conversation.item.create').map((e) => e.item as { call_id: string; output: string });
+  // What went on the wire: the socket's SEND commands (the double records any command's event).
+  const wire = () => conn.commands.flatMap((c) => (c.type === 'SEND' ? [c.event] : []));
+  const sentTypes = () => wire().map((e) => e.type).filter((t) => t !== 'session.update');
+  const outputs = () => wire().filter((e) => e.type === 'conversation.item.create').map((e) => e.item as { call_id: string; output: string });
   const toolsRegion = () => (actor.getSnapshot().value as { online: { live: { tools: string } } }).online.live.tools;
-  return { actor, conn, server, runs, validations, emitted, of, calledIds, sentTypes, outputs, toolsRegion, settle: flushMacrotask, context: () => actor.getSnapshot().context };
+  return { actor, conn, server, runs, validations, emitted, of, calledIds, sentTypes, outputs, toolsRegion, crashes, settle: flushMacrotask, context: () => actor.getSnapshot().context };
 }
 
 const call = (callId: string, name = 'lookup', args: unknown = '{"q":"weather"}') => ({ id: `item_${callId}`, type: 'function_call', status: 'completed', call_id: callId, name, arguments: args });
@@ -119,6 +123,11 @@ describe('which items of a response.done run a tool', () => {
     expect(s.calledIds()).toEqual([]);
     expect(s.context().toolBatches).toEqual([]);
     expect(s.sentTypes()).toEqual([]);
+    // Nothing to abort at stop(): the session closes as usual.
+    s.actor.send({ type: 'STOP' });
+    await s.settle();
+    expect(s.crashes).toEqual([]);
+    expect(s.actor.getSnapshot().value).toBe('closed');
   });
 });
 
