@@ -12,7 +12,11 @@ import { cpus } from 'node:os';
 // at a time, e.g. MUTATE_TARGET=summariser npx stryker run), with the durations they took.
 const fromReports = process.argv[2] === '--from-reports';
 const args = process.argv.slice(fromReports ? 3 : 2);
-const given = Object.fromEntries(args.filter((a) => a.includes('=')).map((a) => a.split('=')).map(([k, v]) => [k, Number(v)]));
+// `target=seconds@commit` records the commit a report was made on (default: HEAD).
+const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+const parsed = args.filter((a) => a.includes('=')).map((a) => a.split('=')).map(([k, v]) => [k, ...v.split('@')]);
+const given = Object.fromEntries(parsed.map(([k, secs]) => [k, Number(secs)]));
+const measuredOn = Object.fromEntries(parsed.map(([k, , commit]) => [k, commit ?? head]));
 const targets = fromReports ? Object.keys(given) : args.length ? args : ['transcript', 'summariser', 'tools', 'conversation', 'session'];
 const started = Date.now();
 const durations = {};
@@ -65,6 +69,19 @@ const scores = Object.fromEntries(Object.entries(folders).map(([k, f]) => [k, {
   score: f.total ? Math.round(((f.killed + f.timeout) / f.total) * 1000) / 10 : null,
   scoreWithoutEquivalents: f.total ? Math.round(((f.killed + f.timeout) / Math.max(1, f.total - survivors.filter((s) => s.equivalent && s.file.startsWith(`${k}/`) && !s.file.slice(k.length + 1).includes('/')).length)) * 1000) / 10 : null,
 }]));
+// The issue's targets are per tree (all of machines/, all of src/conversation/): sum the folders under each.
+const trees = Object.fromEntries(['machines', 'src/conversation'].map((root) => {
+  const inTree = Object.entries(folders).filter(([k]) => k === root || k.startsWith(`${root}/`)).map(([, f]) => f);
+  const sum = (key) => inTree.reduce((a, f) => a + f[key], 0);
+  const detected = sum('killed') + sum('timeout');
+  const total = sum('total');
+  const equivalent = survivors.filter((s) => s.equivalent && s.file.startsWith(`${root}/`)).length;
+  return [`${root}/`, {
+    detected, total, equivalentSurvivors: equivalent,
+    score: total ? Math.round((detected / total) * 1000) / 10 : null,
+    scoreWithoutEquivalents: total ? Math.round((detected / Math.max(1, total - equivalent)) * 1000) / 10 : null,
+  }];
+}).filter(([, t]) => t.total > 0));
 const out = {
   date: new Date().toISOString(),
   command: fromReports ? `MUTATE_TARGET=<target> npx stryker run (per target), then node scripts/mutate.mjs --from-reports ${args.join(' ')}` : `npm run mutate${args.length ? ` -- ${args.join(' ')}` : ''}`,
@@ -72,9 +89,12 @@ const out = {
   durationSeconds: durationS,
   durationSecondsPerTarget: durations,
   machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, concurrency 2`,
+  measuredOn: fromReports ? measuredOn : Object.fromEntries(targets.map((t) => [t, head])),
+  trees,
   scores,
   survivors,
 };
 writeFileSync('bench/mutation.json', `${JSON.stringify(out, null, 2)}\n`);
+for (const [k, t] of Object.entries(trees)) console.log(`${k} (all files): ${t.score}% killed (${t.detected}/${t.total}), ${t.scoreWithoutEquivalents}% without the ${t.equivalentSurvivors} equivalent survivors`);
 for (const [k, s] of Object.entries(scores)) console.log(`${k}: ${s.score}% killed (${s.killed + s.timeout}/${s.total}), ${s.survived} survived, ${s.noCoverage} not covered`);
 console.log(`${survivors.length} survivors, ${durationS} s; bench/mutation.json written`);
