@@ -115,7 +115,8 @@ export function scriptedSocket(script: ServerScript | ((index: number) => Server
     connections.push(conn);
     receive((cmd) => {
       conn.commands.push(cmd);
-      if (cmd.type === 'CLOSE') {
+      // As the real socket adapter (src/agent.ts) does: SEND goes on the wire, any other command closes.
+      if (cmd.type !== 'SEND') {
         if (!conn.closed) {
           conn.closed = true;
           later(() => report({ type: 'SOCKET.CLOSED', code: cmd.code ?? 1000, reason: cmd.reason ?? '' }));
