@@ -88,6 +88,18 @@ describe('scriptedSocket: a server script as data', () => {
     expect(conn.remaining.length).toBe(1);
   });
 
+  it('a command other than SEND puts nothing on the wire and closes, as the real socket adapter does', async () => {
+    const socket = scriptedSocket(SERVER);
+    const link = createActor(socket.logic, { input: { url: INPUT.url } }).start();
+    link.send({ type: 'SEND', event: { type: 'session.update', session: {} } });
+    link.send({ type: 'SND', event: { type: 'response.create' } } as never);
+    await flushMacrotask();
+    const conn = socket.current();
+    expect(conn.sent.map((e) => e.type)).toEqual(['session.update']);
+    expect(conn.closed).toBe(true);
+    link.stop();
+  });
+
   it('matches client events by type, by partial shape or by predicate', async () => {
     const { matches } = await import('../src/testing/index.js');
     const ev = { type: 'conversation.item.create', previous_item_id: 'root', item: { id: 'seed_0' } };
