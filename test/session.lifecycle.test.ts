@@ -5,13 +5,12 @@
 // under a SimulatedClock; only its socket is a scripted double. Expected texts are the documented
 // user-facing messages (machines/session.machine.ts, README), written out here.
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, fromPromise, SimulatedClock } from 'xstate';
+import { createActor, fromCallback, SimulatedClock } from 'xstate';
 import { CONTINUATION_NOTE, sessionMachine, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
 import { summariserMachine } from '../machines/summariser.machine.js';
 import { DEFAULT_POLICY } from '../src/conversation/policy.js';
-import { summariserDoubles } from '../src/testing/index.js';
-import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
+import { summariserDoubles, toolDoubles } from '../src/testing/index.js';
 import { AgentError } from '../src/errors.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
 import type { WireEvent } from '../src/protocol/events.js';
@@ -337,17 +336,7 @@ describe('reports from the children and the agent', () => {
 describe('tools', () => {
   /** A session with one tool whose runs the test settles by hand (the real tools and toolCall machines). */
   const withTool = () => {
-    const runs: { callId: string; resolve(v: string): void; signal: AbortSignal }[] = [];
-    const tools = toolsMachine.provide({
-      actors: {
-        toolCall: toolCallMachine.provide({
-          actors: {
-            validateArguments: fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => ({ ok: true, args: JSON.parse(input.arguments) })),
-            executeTool: fromPromise<string, { name: string; callId: string; args: unknown }>(({ input, signal }) => new Promise((resolve) => runs.push({ callId: input.callId, resolve, signal }))),
-          },
-        }),
-      },
-    });
+    const { runs, machine: tools } = toolDoubles();
     const r = rig({ tools: { timeouts: {}, defaultTimeoutMs: 30_000 } }, { tools });
     r.connect();
     r.server({ type: 'response.created', event_id: 'evt_r', response: { id: 'resp_1', status: 'in_progress', output: [] } });
@@ -362,9 +351,9 @@ describe('tools', () => {
   it('a function call of a response runs the tool; the call and its result are reported', async () => {
     const { r, runs } = withTool();
     await flush();
-    expect(runs.map((x) => x.callId)).toEqual(['call_1']);
+    expect(runs.calls.map((x) => x.input.callId)).toEqual(['call_1']);
     expect(r.emitted.filter((e) => e.type === 'tool.call')).toEqual([{ type: 'tool.call', responseId: 'resp_1', callId: 'call_1', name: 'lookup', arguments: '{"q":"weather"}' }]);
-    runs[0].resolve('sunny');
+    runs.calls[0].resolve('sunny');
     await flush();
     const results = r.emitted.filter((e) => e.type === 'tool.result') as Extract<SessionEmitted, { type: 'tool.result' }>[];
     expect(results.map((e) => [e.responseId, e.result.callId, e.result.status, e.result.output])).toEqual([['resp_1', 'call_1', 'done', 'sunny']]);
@@ -373,7 +362,7 @@ describe('tools', () => {
   it('the settled outputs go in and exactly one response.create follows; it is in flight until response.created', async () => {
     const { r, runs } = withTool();
     await flush();
-    runs[0].resolve('sunny');
+    runs.calls[0].resolve('sunny');
     await flush();
     const after = r.last().sent.slice(r.last().sent.findIndex((e) => e.type === 'session.update') + 1);
     expect(after).toEqual([
@@ -387,10 +376,10 @@ describe('tools', () => {
   it('stop() aborts a running tool call', async () => {
     const { r, runs } = withTool();
     await flush();
-    expect(runs[0].signal.aborted).toBe(false);
+    expect(runs.calls[0].aborted).toBe(false);
     r.actor.send({ type: 'STOP' });
     await flush();
-    expect(runs[0].signal.aborted).toBe(true);
+    expect(runs.calls[0].aborted).toBe(true);
   });
 });
 

@@ -5,15 +5,13 @@
 // (summarise, insert, delete, retrieve, execute) are the kit's controlled actors, settled by the test.
 // Expected values come from the protocol and the behaviour documented in machines/README.md.
 import { describe, expect, it } from 'vitest';
-import { createActor, fromPromise } from 'xstate';
+import { createActor } from 'xstate';
 import { sessionMachine, type SessionEmitted, type SessionInput } from '../machines/session.machine.js';
 import { summariserMachine } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
-import { toolsMachine } from '../machines/tools.machine.js';
-import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { resolvePolicy } from '../src/conversation/policy.js';
 import { hysteresisStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
-import { createTestClock, retrieveItemDouble, scriptedSocket, summariserDoubles } from '../src/testing/index.js';
+import { createTestClock, retrieveItemDouble, scriptedSocket, summariserDoubles, toolDoubles } from '../src/testing/index.js';
 import type { WireEvent } from '../src/protocol/events.js';
 
 const RESPONSE_TIMEOUT_MS = 10_000;
@@ -43,17 +41,7 @@ async function rig(opts: RigOptions = {}) {
   });
   const summariser = summariserDoubles();
   const retrieve = retrieveItemDouble();
-  const runs: { callId: string; resolve(v: string): void; signal: AbortSignal }[] = [];
-  const tools = toolsMachine.provide({
-    actors: {
-      toolCall: toolCallMachine.provide({
-        actors: {
-          validateArguments: fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => ({ ok: true, args: JSON.parse(input.arguments) })),
-          executeTool: fromPromise<string, { name: string; callId: string; args: unknown }>(({ input, signal }) => new Promise((resolve) => runs.push({ callId: input.callId, resolve, signal }))),
-        },
-      }),
-    },
-  });
+  const { runs, machine: tools } = toolDoubles();
   const input: SessionInput = {
     url: 'ws://live.test/v1/realtime', dialect: 'ga', model: 'gpt-realtime', sessionConfig: {},
     // Summaries only when asked for (summariseNow), folding every turn.
@@ -424,7 +412,7 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
     const r = await rig({ tools: true, ...opts });
     r.server(created('resp_1'), done('resp_1', [call]));
     await flush();
-    expect(r.runs.map((x) => x.callId)).toEqual(['call_1']);
+    expect(r.runs.calls.map((x) => x.input.callId)).toEqual(['call_1']);
     return r;
   };
 
@@ -434,7 +422,7 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
     expect(r.rollingOver()).toBe(false);
     r.interrupt('item_a1', 1_000);
     await flush();
-    expect(r.runs[0].signal.aborted).toBe(true);
+    expect(r.runs.calls[0].aborted).toBe(true);
     expect(r.sent('conversation.item.create').map((e) => (e.item as { type: string; call_id: string }).call_id)).toEqual(['call_1']);
     expect(r.sent('response.create')).toEqual([]);
     expect(r.rollingOver()).toBe(true); // nothing in flight: a turn boundary
@@ -443,7 +431,7 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
   it('outputs answered while another response runs: the follow-up response.create goes out at its response.done', async () => {
     const r = await calling();
     r.server(created('resp_vad'));
-    r.runs[0].resolve('sunny');
+    r.runs.calls[0].resolve('sunny');
     await flush();
     expect(r.sent('conversation.item.create')).toHaveLength(1);
     expect(r.sent('response.create')).toEqual([]);
@@ -455,7 +443,7 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
     const r = await calling({ rollover: true });
     await r.time.advance(DUE_MS);
     expect(r.rollingOver()).toBe(false);
-    r.runs[0].resolve('sunny');
+    r.runs.calls[0].resolve('sunny');
     await flush();
     expect(r.sent('response.create')).toHaveLength(1);
     expect(r.rollingOver()).toBe(false);
@@ -466,7 +454,7 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
 
   it('the follow-up response.create rejected: the turn is not over until the response timeout', async () => {
     const r = await calling({ rollover: true });
-    r.runs[0].resolve('sunny');
+    r.runs.calls[0].resolve('sunny');
     await flush();
     const [create] = r.sent('response.create');
     r.server(rejecting(create.event_id));
@@ -483,7 +471,7 @@ describe('tools: the calls of a response, their outputs, one follow-up response'
     r.server(message('item_u1', 'user', 'what is the weather?', null), created('resp_1'), done('resp_1', [call]));
     await flush();
     expect(r.summariser.summarise.calls).toHaveLength(0);
-    r.runs[0].resolve('sunny');
+    r.runs.calls[0].resolve('sunny');
     await flush();
     r.server(created('resp_2'), message('item_a2', 'assistant', LONG, 'item_fc1'));
     r.server({

@@ -4,16 +4,15 @@
 // and, for summaries, its answering summariser actors. Expected values come from the Realtime protocol
 // (event shapes, close codes) and the documented behaviour (machines/README.md, docs/reliability.md).
 import { describe, expect, it } from 'vitest';
-import { createActor, fromPromise, SimulatedClock } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import { sessionMachine, type SessionEmitted, type SessionInput } from '../machines/session.machine.js';
 import { summariserMachine } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
-import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../src/conversation/policy.js';
 import { hysteresisStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
 import type { WireEvent } from '../src/protocol/events.js';
-import { retrieveItemDouble, scriptedSocket, summariserDoubles } from '../src/testing/index.js';
+import { retrieveItemDouble, scriptedSocket, summariserDoubles, toolDoubles } from '../src/testing/index.js';
 
 const T0 = 1_767_268_800_000; // 2026-01-01T12:00:00Z, the simulated wall clock's start
 
@@ -335,6 +334,19 @@ describe('interrupting a reply', () => {
   });
 });
 
+/** Connects, plays one text exchange (3,000 tokens), then a spoken user turn whose transcript has not come yet. */
+function oneExchangeThenUntranscribedTurn(r: ReturnType<typeof rig>) {
+    r.connect();
+    r.server(userItem('item_u1', 'first question'));
+    const item = assistantItem('item_a1', 'first answer');
+    r.server({ type: 'response.created', response: { id: 'resp_1' } }, { type: 'conversation.item.added', previous_item_id: 'item_u1', item });
+    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [item], usage: { total_tokens: 3000, input_tokens: 2500, output_tokens: 500 } } });
+    r.server({
+      type: 'conversation.item.added', previous_item_id: 'item_a1',
+      item: { id: 'item_u2', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] },
+    });
+}
+
 describe('the summariser, as users see it', () => {
   const LONG = 'Once upon a time there was a very long story. '.repeat(40).trim();
   const answered = (extra: Partial<SessionInput> = {}) => {
@@ -409,16 +421,7 @@ describe('the summariser, as users see it', () => {
       { policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 } },
       { summariser: summariserMachine.provide({ actors: doubles.actors }), transcript: transcriptMachine.provide({ actors: { retrieveItem: retrieve.logic } }) },
     );
-    r.connect();
-    r.server(userItem('item_u1', 'first question'));
-    const item = assistantItem('item_a1', 'first answer');
-    r.server({ type: 'response.created', response: { id: 'resp_1' } }, { type: 'conversation.item.added', previous_item_id: 'item_u1', item });
-    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [item], usage: { total_tokens: 3000, input_tokens: 2500, output_tokens: 500 } } });
-    // A spoken turn whose transcript has not come yet.
-    r.server({
-      type: 'conversation.item.added', previous_item_id: 'item_a1',
-      item: { id: 'item_u2', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] },
-    });
+    oneExchangeThenUntranscribedTurn(r);
     r.actor.send({ type: 'SUMMARISE_NOW' });
     await flush();
     expect(r.region('summary')).toBe('collecting');
@@ -542,15 +545,7 @@ describe('a drop while a summary collects transcripts', () => {
       { reconnect: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 }, policy: { ...DEFAULT_POLICY, triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 } },
       { summariser: summariserMachine.provide({ actors: doubles.actors }), transcript: transcriptMachine.provide({ actors: { retrieveItem: retrieve.logic } }) },
     );
-    r.connect();
-    r.server(userItem('item_u1', 'first question'));
-    const item = assistantItem('item_a1', 'first answer');
-    r.server({ type: 'response.created', response: { id: 'resp_1' } }, { type: 'conversation.item.added', previous_item_id: 'item_u1', item });
-    r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [item], usage: { total_tokens: 3000, input_tokens: 2500, output_tokens: 500 } } });
-    r.server({
-      type: 'conversation.item.added', previous_item_id: 'item_a1',
-      item: { id: 'item_u2', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] },
-    });
+    oneExchangeThenUntranscribedTurn(r);
     r.actor.send({ type: 'SUMMARISE_NOW' });
     await flush();
     expect(r.region('summary')).toBe('collecting');
@@ -591,17 +586,7 @@ describe('function calls without tools configured', () => {
 describe('function calls with tools configured', () => {
   /** One tool whose runs the test settles by hand (the real tools and toolCall machines). */
   const withTool = () => {
-    const runs: { callId: string; resolve(v: string): void }[] = [];
-    const tools = toolsMachine.provide({
-      actors: {
-        toolCall: toolCallMachine.provide({
-          actors: {
-            validateArguments: fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => ({ ok: true, args: JSON.parse(input.arguments) })),
-            executeTool: fromPromise<string, { name: string; callId: string; args: unknown }>(({ input }) => new Promise((resolve) => runs.push({ callId: input.callId, resolve }))),
-          },
-        }),
-      },
-    });
+    const { runs, machine: tools } = toolDoubles();
     const r = rig({ tools: { timeouts: {}, defaultTimeoutMs: 30_000 } }, { tools });
     r.connect();
     return { r, runs };
@@ -615,7 +600,7 @@ describe('function calls with tools configured', () => {
     r.server({ type: 'response.created', response: { id: 'resp_1' } });
     r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [assistantItem('item_a1', 'hello')] } });
     await flush();
-    expect(runs).toEqual([]);
+    expect(runs.calls).toEqual([]);
     expect(r.of('tool.call')).toEqual([]);
     expect(creates(r)).toBe(1);
     expect(r.region('tools')).toBe('idle');
@@ -629,10 +614,10 @@ describe('function calls with tools configured', () => {
     r.server({ type: 'response.created', response: { id: 'resp_1' } });
     r.server({ type: 'conversation.item.added', previous_item_id: null, item: { ...call, status: 'in_progress', arguments: '' } });
     await flush();
-    expect(runs).toEqual([]);
+    expect(runs.calls).toEqual([]);
     r.server({ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [call] } });
     await flush();
-    expect(runs.map((x) => x.callId)).toEqual(['call_1']);
+    expect(runs.calls.map((x) => x.input.callId)).toEqual(['call_1']);
   });
 
   it('a function call in an out-of-band response (not in the conversation) is not run', async () => {
@@ -640,7 +625,7 @@ describe('function calls with tools configured', () => {
     r.server({ type: 'response.created', response: { id: 'resp_oob', conversation_id: null } });
     r.server({ type: 'response.done', response: { id: 'resp_oob', conversation_id: null, status: 'completed', output: [call] } });
     await flush();
-    expect(runs).toEqual([]);
+    expect(runs.calls).toEqual([]);
     expect(r.of('tool.call')).toEqual([]);
   });
 
@@ -653,7 +638,7 @@ describe('function calls with tools configured', () => {
     // A call is never folded before its output is in.
     r.actor.send({ type: 'SUMMARISE_NOW' });
     expect(r.region('summary')).toBe('requested');
-    runs[0].resolve('sunny');
+    runs.calls[0].resolve('sunny');
     await flush();
     expect(creates(r)).toBe(1);
     expect(r.region('tools')).toBe('answering');

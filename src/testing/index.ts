@@ -27,6 +27,8 @@ export {
   deleteItemsDouble,
   retrieveItemDouble,
   summariserDoubles,
+  toolDoubles,
+  type ToolRunInput,
   type ControlledActor,
   type Call,
 } from './actors.js';
