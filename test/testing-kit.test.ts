@@ -13,9 +13,12 @@ import {
   flushMacrotask,
   machineTestModel,
   runPath,
+  reportCollector,
   scriptedSocket,
+  toolDoubles,
   type ServerScript,
 } from '../src/testing/index.js';
+import type { ToolsReport } from '../machines/tools.machine.js';
 
 const INPUT: SessionInput = {
   url: 'ws://kit.test/v1/realtime',
@@ -186,5 +189,24 @@ describe('controlledActor and machineTestModel', () => {
     const [path] = paths;
     const failure = await runPath(path, { execute: () => undefined, invariants: { 'never true': () => 'it broke' } }).then(() => '', (e: Error) => e.message);
     expect(failure).toMatch(/invariant "never true" broken after step 0 \(xstate.init\): it broke/);
+  });
+});
+
+describe('toolDoubles', () => {
+  it('runs well-formed calls as controlled invocations and fails malformed arguments without running them', async () => {
+    const { runs, machine } = toolDoubles();
+    const parent = reportCollector<ToolsReport>();
+    const tools = createActor(machine, { input: { parentRef: parent.ref, timeouts: {}, defaultTimeoutMs: 30_000 } }).start();
+    tools.send({
+      type: 'TOOLS.RUN', responseId: 'resp_1',
+      calls: [{ callId: 'call_ok', name: 'lookup', arguments: '{"q":"weather"}' }, { callId: 'call_bad', name: 'lookup', arguments: '{"q":' }],
+    });
+    await flushMacrotask();
+    expect(runs.calls.map((c) => [c.input.callId, c.input.args])).toEqual([['call_ok', { q: 'weather' }]]);
+    runs.calls[0].resolve('sunny');
+    await flushMacrotask();
+    const settled = parent.events.find((e) => e.type === 'TOOLS.SETTLED') as Extract<ToolsReport, { type: 'TOOLS.SETTLED' }>;
+    expect(settled.outputs.map((o) => [o.callId, o.status])).toEqual(expect.arrayContaining([['call_ok', 'done'], ['call_bad', 'failed']]));
+    tools.stop();
   });
 });
