@@ -36,6 +36,8 @@ export interface ToolCallOutput {
 
 /** What `validateArguments` resolves with. */
 export type Validation = { ok: true; args: unknown } | { ok: false; error: string };
+/** What the `executeTool` actor is given: the call with its validated arguments. */
+export type ToolRunInput = { name: string; callId: string; args: unknown };
 
 export type ToolCallEvent = { type: 'CANCEL' };
 
@@ -67,7 +69,7 @@ export const toolCallMachine = setup({
       throw new Error('validateArguments not provided');
     }),
     /** Runs the tool; resolves with the serialised result. Its `signal` aborts when the call ends early. */
-    executeTool: fromPromise<string, { name: string; callId: string; args: unknown }>(async () => {
+    executeTool: fromPromise<string, ToolRunInput>(async () => {
       throw new Error('executeTool not provided');
     }),
   },

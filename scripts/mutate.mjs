@@ -64,10 +64,12 @@ for (const [file, { source, mutants }] of Object.entries(report.files)) {
     }
   }
 }
+/** Percent with one decimal; null when there is nothing to score. */
+const pct = (part, whole) => (whole ? Math.round((part / whole) * 1000) / 10 : null);
 const scores = Object.fromEntries(Object.entries(folders).map(([k, f]) => [k, {
   ...f,
-  score: f.total ? Math.round(((f.killed + f.timeout) / f.total) * 1000) / 10 : null,
-  scoreWithoutEquivalents: f.total ? Math.round(((f.killed + f.timeout) / Math.max(1, f.total - survivors.filter((s) => s.equivalent && s.file.startsWith(`${k}/`) && !s.file.slice(k.length + 1).includes('/')).length)) * 1000) / 10 : null,
+  score: pct(f.killed + f.timeout, f.total),
+  scoreWithoutEquivalents: f.total ? pct(f.killed + f.timeout, Math.max(1, f.total - survivors.filter((s) => s.equivalent && s.file.startsWith(`${k}/`) && !s.file.slice(k.length + 1).includes('/')).length)) : null,
 }]));
 // The issue's targets are per tree (all of machines/, all of src/conversation/): sum the folders under each.
 const trees = Object.fromEntries(['machines', 'src/conversation'].map((root) => {
@@ -78,8 +80,8 @@ const trees = Object.fromEntries(['machines', 'src/conversation'].map((root) => 
   const equivalent = survivors.filter((s) => s.equivalent && s.file.startsWith(`${root}/`)).length;
   return [`${root}/`, {
     detected, total, equivalentSurvivors: equivalent,
-    score: total ? Math.round((detected / total) * 1000) / 10 : null,
-    scoreWithoutEquivalents: total ? Math.round((detected / Math.max(1, total - equivalent)) * 1000) / 10 : null,
+    score: pct(detected, total),
+    scoreWithoutEquivalents: total ? pct(detected, Math.max(1, total - equivalent)) : null,
   }];
 }).filter(([, t]) => t.total > 0));
 const out = {

@@ -4,7 +4,7 @@
 import { fromPromise, type PromiseActorLogic } from 'xstate';
 import type { RetrieveResult } from '../../machines/transcript.machine.js';
 import type { DeleteInput, DeleteOutput, InsertInput, SummariseInput } from '../../machines/summariser.machine.js';
-import { toolCallMachine, type Validation } from '../../machines/tool-call.machine.js';
+import { toolCallMachine, type ToolRunInput, type Validation } from '../../machines/tool-call.machine.js';
 import { toolsMachine } from '../../machines/tools.machine.js';
 
 export interface Call<TOutput, TInput> {
@@ -92,14 +92,13 @@ export function summariserDoubles() {
 }
 
 
-/** What the `toolCall` machine hands its `executeTool` actor. */
-export type ToolRunInput = { name: string; callId: string; args: unknown };
-
 /**
  * The real `tools` machine (and its `toolCall` children) for the session's `tools` actor, with arguments
  * parsed as JSON (a parse error fails validation, as a schema check would) and every tool run a
  * controlled invocation: `runs.calls[i].input.callId`, `.resolve(output)`, `.aborted` (barge-in, stop).
  */
+export type { ToolRunInput };
+
 export function toolDoubles() {
   const runs = controlledActor<string, ToolRunInput>('executeTool');
   const validateArguments = fromPromise<Validation, { name: string; arguments: string }>(async ({ input }) => {
