@@ -3,7 +3,7 @@
 // examples (the CLI agent, a client through the proxy, the library) run as printed against the
 // built-in emulator. Needs dist/ (npm test builds first).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,29 @@ function shellCommands(): string[][] {
   return out;
 }
 
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+const slug = (heading: string): string => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+
+/** Relative links of a Markdown file (outside code blocks) whose file or heading does not exist. */
+function brokenLinks(file: string): string[] {
+  const text = readFileSync(join(REPO, file), 'utf8').replace(/^```[\s\S]*?^```$/gm, '');
+  const out: string[] = [];
+  for (const [, link] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (/^[a-z]+:/.test(link)) continue;
+    const [path, anchor] = link.split('#');
+    const target = path ? join(REPO, dirname(file), path) : join(REPO, file);
+    if (!existsSync(target)) {
+      out.push(`${file} links to ${link}: no such file`);
+      continue;
+    }
+    if (anchor && target.endsWith('.md')) {
+      const headings = [...readFileSync(target, 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]));
+      if (!headings.includes(anchor)) out.push(`${file} links to ${link}: no such heading`);
+    }
+  }
+  return out;
+}
+
 const flagsOf = {} as Record<Binary, string[]>;
 beforeAll(async () => {
   for (const b of Object.keys(BINARIES) as Binary[]) flagsOf[b] = allFlags(parseHelp(await readHelp(REPO, b)));
@@ -66,10 +89,10 @@ describe('README.md', () => {
     expect(block('js', 'createRealtimeAgent')).toContain("from 'realtime-context'");
   });
 
-  it('links only to files that exist', () => {
-    const links = [...README.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
-    expect(links.length).toBeGreaterThan(5);
-    expect(links.filter((l) => !existsSync(join(REPO, l.split('#')[0]))).map((l) => `README.md links to ${l}, which does not exist`)).toEqual([]);
+  it('links only to files and headings that exist (and so do the docs it links to)', () => {
+    const files = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    expect(brokenLinks('README.md').length + files.length).toBeGreaterThan(5);
+    expect(files.flatMap(brokenLinks)).toEqual([]);
   });
 
   it('uses only flags its binaries accept, and npm scripts that exist', () => {
