@@ -151,14 +151,17 @@ describe('README examples run as written (against the built-in emulator)', () =>
     expect(r.out).toMatch(/^assistant: \S/m);
   }, 60_000);
 
-  it('the library: a text turn, its answer and the window', async () => {
+  it('the library: two text turns, their answers, the window and a summary', async () => {
     const dir = scratchProject();
     writeFileSync(join(dir, 'agent.mjs'), block('js', 'createRealtimeAgent'));
     const r = await run(process.execPath, ['agent.mjs'], dir);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/^\[user\] Can you tell me a quick story\?$/m);
     expect(r.out).toMatch(/^\[assistant\] \S/m);
-    expect(r.out).toMatch(/^window \d+ \/ 20000 tokens, \$\d/m);
+    expect(r.out).toMatch(/^window \d+ \/ 300 tokens, \$\d/m);
+    // Past the trigger the two exchanges are folded: the summary item, then the line the example prints.
+    expect(r.out).toMatch(/^\[system\] \S/m);
+    expect(r.out).toMatch(/^summary of 2 turns: window \d+ -> about \d+$/m);
   }, 60_000);
 
   it('the proxy: the Agents SDK client gets an answer through realtime-proxy', async () => {
