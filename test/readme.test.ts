@@ -109,6 +109,11 @@ describe('README.md', () => {
         if (!['ci', 'install', 'pack', 'run'].includes(script) && !PKG.scripts[script]) problems.push(`README.md: npm ${script} is not a script in package.json`);
       }
     }
+    // Flags named in the prose (`--json`, `--url`, ...) exist in at least one binary.
+    const known = new Set(Object.values(flagsOf).flat());
+    for (const [, flag] of README.replace(/^```[\s\S]*?^```$/gm, '').matchAll(/`[^`]*?--([a-z][\w-]*)[^`]*`/g)) {
+      if (!known.has(flag)) problems.push(`README.md: no binary has the flag --${flag}`);
+    }
     expect(problems).toEqual([]);
   });
 });
