@@ -75,7 +75,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     await store.open();
   } catch (e) {
     await store.close().catch(() => undefined);
-    throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${oneLine(e)}; start it (see README "Conversation store") or use a journal directory`, true);
+    throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${oneLine(e)}; start it (see docs/store.md, "Starting PostgreSQL") or use a journal directory`, true);
   }
   const fail = async (e: AgentError): Promise<never> => {
     await store.close().catch(() => undefined);
