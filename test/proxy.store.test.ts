@@ -65,6 +65,30 @@ describe('directory store behind the proxy', () => {
     }
   }, 60_000);
 
+  it('at connect: a torn last line is cut and the conversation resumes; a damaged journal is HTTP 400 journal_damaged, not 503', async () => {
+    const dir = freshDir();
+    const l = (o: Record<string, unknown>) => JSON.stringify({ v: 1, t: '2026-01-01T00:00:00.000Z', ...o }) + '\n';
+    writeFileSync(join(dir, 'torn.jsonl'), l({ k: 'a.1', type: 'conversation', id: 'torn' }) + l({ k: 'a.2', type: 'turn', id: 'i1', role: 'user', kind: 'message', text: 'Grace Hopper here', textState: 'final' }) + '{"v":1,"k":"a.3","type":"tu');
+    writeFileSync(join(dir, 'bad.jsonl'), l({ k: 'b.1', type: 'conversation', id: 'bad' }) + 'garbage\n' + l({ k: 'b.3', type: 'end', reason: 'x' }));
+    const logs: string[] = [];
+    const rig = await proxyOnEmulator({ seed: 34, replyWords: 6 }, { store: dir, log: (x) => logs.push(x) });
+    try {
+      for (const round of [1, 2]) {
+        const c = await RawClient.connect(`${rig.proxy.url}?conversation=torn`, { key: 'x' });
+        const seed = await c.waitFor((e) => e.type === 'conversation.item.added' && e.previous_item_id === null && e.item?.role === 'system');
+        expect(textOf(seed.item), `resume ${round}`).toContain('Grace Hopper here');
+        c.close();
+        await c.closed;
+        await until(() => rig.proxy.connections().length === 0, 'the connection to end');
+      }
+      expect(logs.filter((x) => /cut a torn last line/.test(x))).toHaveLength(1);
+      const err = await RawClient.connect(`${rig.proxy.url}?conversation=bad`, { key: 'x' }).catch((e: Error) => e);
+      expect(String(err)).toContain('HTTP 400');
+    } finally {
+      await rig.close();
+    }
+  }, 60_000);
+
   it('a lost lease closes the client with the reason; nothing said after the loss is missing from store + spill', async () => {
     const dir = freshDir();
     // A lease that outlives the test: the loss is found by the fenced append, deterministically.
