@@ -56,6 +56,12 @@ describe.skipIf(!!pgMissing)(`PostgreSQL store behind the proxy${pgMissing ? ` (
       for (let i = 0; i < 500 && rig.proxy.connections().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
       const n = await probe.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".conversations WHERE id LIKE 'pool-%' AND holder IS NULL`);
       expect(Number(n.rows[0].n)).toBe(CONVERSATIONS);
+      // A conversation's close released its lease and left the shared store open: the next connect works.
+      const again = await RawClient.connect(`${rig.proxy.url}?conversation=pool-0`, { key: 'x' });
+      await again.waitFor('session.created');
+      again.close();
+      await again.closed;
+      expect(migrate).toHaveBeenCalledTimes(1);
     } finally {
       for (const c of clients) c.close();
       await rig.close();
