@@ -8,7 +8,7 @@
 // under an O_EXCL lock; a torn last line is repaired before a resumed conversation is written again
 // (adapters/journal-tail.ts).
 import { appendFileSync, chmodSync, closeSync, constants as fsConstants, mkdirSync, openSync, readSync } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { journalLine, type JournalEntry } from '../src/conversation/journal.js';
 import { JournalDamagedError, LeaseLostError, type ConversationInfo, type ConversationStore, type LeaseRefusal, type PendingEntry, type StoredLine } from '../src/store/types.js';
@@ -177,8 +177,16 @@ export class JsonlStore implements ConversationStore {
     return guess;
   }
 
+  /** find(), then checks the file is still there (an operator may have moved a journal aside). */
+  private async locate(id: string): Promise<string | undefined> {
+    const p = await this.find(id);
+    if (!p || (await stat(p).then((s) => s.isFile(), () => false))) return p;
+    this.known.delete(id);
+    return this.find(id);
+  }
+
   async create(id: string, hint?: { file?: string }): Promise<void> {
-    if (await this.find(id)) return;
+    if (await this.locate(id)) return;
     this.createSync(id, hint?.file);
   }
 
@@ -191,7 +199,7 @@ export class JsonlStore implements ConversationStore {
   }
 
   async exists(id: string): Promise<boolean> {
-    return (await this.find(id)) !== undefined;
+    return (await this.locate(id)) !== undefined;
   }
 
   private async need(id: string): Promise<string> {

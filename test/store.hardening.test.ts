@@ -3,13 +3,15 @@
 // unavailable store; the lease is taken by exactly one of many instances racing for it (free or
 // expired), for the JSONL directory (racers in worker threads: each its own event loop, so they really
 // race on the file system) and for PostgreSQL; a writer that lost its lease spills, never drops.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JsonlStore } from '../adapters/journal-file.js';
 import { PostgresStore } from '../adapters/store-postgres.js';
+import { createRealtimeAgent } from '../src/agent.js';
+import { startEmulator } from '../src/emulator/index.js';
 import { AgentError } from '../src/errors.js';
 import { openConversation } from '../src/store/open.js';
 import { ConversationWriter } from '../src/store/writer.js';
@@ -182,5 +184,52 @@ describe('a writer that lost its lease', () => {
     expect(await lost).toBe('another instance took over conversation k');
     await conv.close();
     expect(JSON.parse(readFileSync(`${file}.lease`, 'utf8')).holder).toBe('thief'); // our close left theirs alone
+  });
+});
+
+describe('the index of a long-lived directory store', () => {
+  it('a journal moved aside is no longer found; the id can start afresh, the moved file is untouched', async () => {
+    const dir = freshDir();
+    const store = new JsonlStore(dir);
+    await store.open();
+    await store.create('m');
+    await store.append('m', [{ key: 'k1', t: '2026-01-01T00:00:00.000Z', type: 'conversation', json: line({ k: 'k1', type: 'conversation', id: 'm' }).trim() }]);
+    renameSync(join(dir, 'm.jsonl'), join(dir, 'm.jsonl.damaged'));
+    expect(await store.exists('m')).toBe(false);
+    await store.create('m');
+    expect(await store.read('m')).toEqual([]);
+    expect(readFileSync(join(dir, 'm.jsonl.damaged'), 'utf8')).toContain('"k":"k1"');
+  });
+});
+
+describe('the agent that lost its lease', () => {
+  it('reports one fatal lease_lost; what it says afterwards is in the spill file, not dropped', async () => {
+    const dir = freshDir();
+    const emu = await startEmulator({ audioPacing: 'fast' });
+    const conversation = await openConversation({ store: dir, conversationId: 'agent-lease', leaseTtlMs: 150 });
+    const spill = join(dir, 'spill.jsonl');
+    const agent = createRealtimeAgent({ connection: { url: emu.url, apiKey: 'sk-x' }, session: { turnDetection: null, outputModalities: ['text'] }, conversation, storeSpillPath: spill });
+    const errors: AgentError[] = [];
+    const lost = new Promise<void>((resolve) => agent.on('error', (e) => (errors.push(e), e.code === 'lease_lost' ? resolve() : undefined)));
+    try {
+      await agent.start();
+      const thief = new JsonlStore(dir);
+      expect(await thief.exists('agent-lease')).toBe(true);
+      const file = join(dir, 'agent-lease.jsonl');
+      writeFileSync(`${file}.lease`, JSON.stringify({ holder: conversation.holder, host: hostname(), pid: process.pid, expiresAt: Date.now() - 1 }));
+      expect(await thief.acquire('agent-lease', 'thief', 60_000)).toBeNull();
+      await lost; // the next renewal (every 50 ms) finds the thief
+      const reply = new Promise<void>((resolve) => agent.on('turn', (t) => (t.role === 'assistant' && t.textState === 'final' ? resolve() : undefined)));
+      agent.sendText('said after the loss');
+      await reply;
+    } finally {
+      await agent.stop();
+      await emu.close();
+    }
+    const spilled = readFileSync(spill, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; text?: string });
+    expect(spilled.some((l) => l.type === 'turn' && l.text === 'said after the loss')).toBe(true);
+    expect(spilled.at(-1)?.type).toBe('end');
+    expect(readFileSync(join(dir, 'agent-lease.jsonl'), 'utf8')).not.toContain('said after the loss');
+    expect(errors.filter((e) => e.code === 'lease_lost').map((e) => e.fatal)).toEqual([true]);
   });
 });
