@@ -49,6 +49,12 @@ describe('directory store behind the proxy', () => {
       await until(() => rig.proxy.connections().length === 0, 'the first connection to end');
       // From now on a read of either unrelated file would move its access time (relatime: atime < mtime).
       for (const f of [other, corrupt]) utimesSync(f, OLD, statSync(f).mtime);
+      // The oracle sees reads on this file system (a control file read once moves its atime).
+      const control = join(dir, 'control.txt');
+      writeFileSync(control, 'x');
+      utimesSync(control, OLD, statSync(control).mtime);
+      readFileSync(control);
+      expect(statSync(control).atime.getTime(), 'this file system does not record access times: the test cannot see reads').not.toBe(OLD.getTime());
       for (const id of ['n2', 'n1', 'n3']) {
         const c = await RawClient.connect(url(id), { key: 'x' });
         await c.waitFor('session.created');
