@@ -3,14 +3,17 @@
 // event loop never waits on the disk. Each line carries its entry key `k`; a batch retried after an
 // unclear failure may repeat lines, and read() keeps the first of each key. A conversation's id is in
 // its first `conversation` line; journals written before ids existed are known by their file name.
-// The lease is a small JSON file next to the journal: one machine, so a dead holder process (same
-// host, pid gone) frees it at once; otherwise it expires.
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+// The store keeps an index (id -> file) built once from the files' heads, so a connect reads no journal
+// but its own. The lease (adapters/journal-lease.ts) is a small JSON file next to the journal, changed
+// under an O_EXCL lock; a torn last line is repaired before a resumed conversation is written again
+// (adapters/journal-tail.ts).
+import { appendFileSync, chmodSync, closeSync, constants as fsConstants, mkdirSync, openSync, readSync } from 'node:fs';
+import { appendFile, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { journalLine, type JournalEntry } from '../src/conversation/journal.js';
-import { LeaseLostError, type ConversationInfo, type ConversationStore, type LeaseRefusal, type PendingEntry, type StoredLine } from '../src/store/types.js';
+import { JournalDamagedError, LeaseLostError, type ConversationInfo, type ConversationStore, type LeaseRefusal, type PendingEntry, type StoredLine } from '../src/store/types.js';
+import { acquireLease, heldByOther, liveHolder, releaseLease, renewLease } from './journal-lease.js';
+import { repairTornTail } from './journal-tail.js';
 
 /** The original synchronous writer, kept for callers that want a plain file. */
 export interface JournalWriter {
@@ -34,7 +37,10 @@ function createPrivateFile(path: string): void {
   chmodSync(path, 0o600); // an existing file keeps its mode otherwise
 }
 
-/** Parses JSONL text into lines, first of each key kept; a torn last line (crash mid-write) is skipped. */
+/**
+ * Parses JSONL text into lines, first of each key kept; a torn last line (crash mid-write) is skipped.
+ * Any other line that is not JSON throws JournalDamagedError.
+ */
 export function parseStoredLines(text: string, where: string): StoredLine[] {
   const out: StoredLine[] = [];
   const seen = new Set<string>();
@@ -46,7 +52,7 @@ export function parseStoredLines(text: string, where: string): StoredLine[] {
       v = JSON.parse(l) as StoredLine;
     } catch {
       if (i === raw.length - 1 || (i === raw.length - 2 && raw[raw.length - 1] === '')) return; // torn tail
-      throw new Error(`${where} line ${i + 1} is not valid JSON: the journal is damaged`);
+      throw new JournalDamagedError(i + 1, where);
     }
     const k = (v as { k?: unknown }).k;
     if (typeof k === 'string') {
@@ -58,179 +64,193 @@ export function parseStoredLines(text: string, where: string): StoredLine[] {
   return out;
 }
 
-/** The conversation id a journal file holds: its `conversation` line, else the file name. */
-export function conversationIdOfFile(path: string): string {
-  const text = readFileSync(path, 'utf8');
-  for (const l of text.split('\n', 20)) {
+// A conversation's id is in its first line: only the head of a file is read to index it.
+const HEAD_BYTES = 16 * 1024;
+
+function idFromHead(head: string, path: string): string {
+  for (const l of head.split('\n', 20)) {
     try {
       const v = JSON.parse(l) as { type?: string; id?: string };
       if (v.type === 'conversation' && typeof v.id === 'string') return v.id;
     } catch {
-      // not a line we need
+      // not a line we need (or cut by the head's end)
     }
   }
   return basename(path).replace(/\.jsonl$/, '');
 }
 
-interface LeaseFile {
-  holder: string;
-  host: string;
-  pid: number;
-  expiresAt: number;
+/** The conversation id a journal file holds: its `conversation` line, else the file name. */
+export function conversationIdOfFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    return idFromHead(buf.toString('utf8', 0, readSync(fd, buf, 0, HEAD_BYTES, 0)), path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The same, asynchronously; null when the path is not a regular file (a FIFO would block a read). */
+async function conversationIdOfFileAsync(path: string): Promise<string | null> {
+  const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    if (!(await fh.stat()).isFile()) return null;
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return idFromHead(buf.toString('utf8', 0, bytesRead), path);
+  } finally {
+    await fh.close();
+  }
 }
 
 export class JsonlStore implements ConversationStore {
   readonly kind = 'jsonl' as const;
   readonly label: string;
-  private index: Map<string, string> | null = null;
+  // The index, id -> journal file: built once from the files' heads (asynchronously), kept up to date
+  // by create() and adopt(); an id it does not know is looked for at its default file name (another
+  // instance may have created it since). No connect reads any journal but the one it resumes.
+  private readonly known = new Map<string, string>();
+  private scanning: Promise<void> | null = null;
 
   constructor(readonly dir: string) {
     this.label = `journal directory ${dir}`;
   }
 
   async open(): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true });
+    await this.indexed();
+  }
+
+  private indexed(): Promise<void> {
+    return (this.scanning ??= this.scan());
+  }
+
+  private async scan(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((f) => f.endsWith('.jsonl')).sort();
+    } catch {
+      return; // no directory yet: nothing to index
+    }
+    const found: [string, string][] = [];
+    for (const f of names) {
+      const p = resolve(join(this.dir, f));
+      try {
+        const id = await conversationIdOfFileAsync(p);
+        if (id !== null) found.push([id, p]);
+      } catch {
+        // unreadable file: not a conversation we can list
+      }
+    }
+    // First file (by name) of each id wins; ids created meanwhile keep their file.
+    const seen = new Set<string>();
+    for (const [id, p] of found) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (!this.known.has(id)) this.known.set(id, p);
+    }
   }
 
   /** A journal file outside the directory (--resume FILE) joins the index under its own id. */
   adopt(path: string): string {
     const id = conversationIdOfFile(path);
-    this.files().set(id, resolve(path));
+    this.known.set(id, resolve(path));
     return id;
   }
 
+  /** The journal file of a conversation this store has indexed, created or found. */
   pathOf(id: string): string | undefined {
-    return this.files().get(id);
+    return this.known.get(id);
   }
 
-  private files(): Map<string, string> {
-    if (this.index) return this.index;
-    const m = new Map<string, string>();
-    if (existsSync(this.dir)) {
-      for (const f of readdirSync(this.dir).sort()) {
-        if (!f.endsWith('.jsonl')) continue;
-        const p = join(this.dir, f);
-        try {
-          const id = conversationIdOfFile(p);
-          if (!m.has(id)) m.set(id, resolve(p));
-        } catch {
-          // unreadable file: not a conversation we can list
-        }
-      }
+  private async find(id: string): Promise<string | undefined> {
+    await this.indexed();
+    const p = this.known.get(id);
+    if (p) return p;
+    const guess = resolve(join(this.dir, `${id}.jsonl`));
+    try {
+      if ((await conversationIdOfFileAsync(guess)) !== id) return undefined;
+    } catch {
+      return undefined;
     }
-    this.index = m;
-    return m;
+    this.known.set(id, guess);
+    return guess;
+  }
+
+  /** find(), then checks the file is still there (an operator may have moved a journal aside). */
+  private async locate(id: string): Promise<string | undefined> {
+    const p = await this.find(id);
+    if (!p || (await stat(p).then((s) => s.isFile(), () => false))) return p;
+    this.known.delete(id);
+    return this.find(id);
   }
 
   async create(id: string, hint?: { file?: string }): Promise<void> {
+    if (await this.locate(id)) return;
     this.createSync(id, hint?.file);
   }
 
   /** Creates the journal file at once (mode 0600), so a bad path fails before the session starts. */
   createSync(id: string, file?: string): void {
-    if (this.files().has(id)) return;
+    if (this.known.has(id)) return;
     const path = resolve(file ?? join(this.dir, `${id}.jsonl`));
     createPrivateFile(path);
-    this.files().set(id, path);
+    this.known.set(id, path);
   }
 
   async exists(id: string): Promise<boolean> {
-    return this.files().has(id);
+    return (await this.locate(id)) !== undefined;
   }
 
-  private need(id: string): string {
-    const p = this.files().get(id);
+  private async need(id: string): Promise<string> {
+    const p = await this.find(id);
     if (!p) throw new Error(`no conversation ${id} in ${this.dir}`);
     return p;
   }
 
   async append(id: string, entries: readonly PendingEntry[], holder?: string): Promise<void> {
-    const path = this.need(id);
-    if (holder) {
-      const l = this.readLease(path);
-      if (l && l.holder !== holder && !this.expired(l)) {
-        throw new LeaseLostError(`instance ${l.holder} holds it`);
-      }
-    }
+    const path = await this.need(id);
+    const other = holder ? heldByOther(path, holder) : null;
+    if (other) throw new LeaseLostError(`instance ${other} holds it`);
     await appendFile(path, entries.map((e) => e.json + '\n').join(''), { mode: 0o600 });
   }
 
   async read(id: string): Promise<StoredLine[]> {
-    const path = this.need(id);
+    const path = await this.need(id);
     return parseStoredLines(await readFile(path, 'utf8'), path);
   }
 
+  async recover(id: string): Promise<string | null> {
+    return repairTornTail(await this.need(id));
+  }
+
   async list(): Promise<ConversationInfo[]> {
-    this.index = null; // files may have appeared since
+    this.scanning = this.scan(); // files may have appeared since
+    await this.scanning;
     const out: ConversationInfo[] = [];
-    for (const [id, path] of this.files()) {
+    for (const [id, path] of this.known) {
       let lines: StoredLine[];
       try {
-        lines = parseStoredLines(readFileSync(path, 'utf8'), path);
+        lines = parseStoredLines(await readFile(path, 'utf8'), path);
       } catch {
         continue;
       }
-      out.push({ ...summarise(id, lines), holder: this.liveHolder(path), location: path });
+      out.push({ ...summarise(id, lines), holder: liveHolder(path), location: path });
     }
     return out.sort((a, b) => (b.lastActivityAt ?? '').localeCompare(a.lastActivityAt ?? ''));
   }
 
-  private leasePath(path: string): string {
-    return `${path}.lease`;
-  }
-
-  private readLease(path: string): LeaseFile | null {
-    try {
-      return JSON.parse(readFileSync(this.leasePath(path), 'utf8')) as LeaseFile;
-    } catch {
-      return null;
-    }
-  }
-
-  private expired(l: LeaseFile): boolean {
-    if (l.expiresAt <= Date.now()) return true;
-    if (l.host === hostname() && l.pid !== process.pid) {
-      try {
-        process.kill(l.pid, 0);
-      } catch (e) {
-        return (e as NodeJS.ErrnoException).code === 'ESRCH'; // the holder process is gone
-      }
-    }
-    return false;
-  }
-
-  private liveHolder(path: string): string | null {
-    const l = this.readLease(path);
-    return l && !this.expired(l) ? l.holder : null;
-  }
-
-  private writeLease(path: string, l: LeaseFile): void {
-    const tmp = `${this.leasePath(path)}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(l), { mode: 0o600 });
-    renameSync(tmp, this.leasePath(path));
-  }
-
   async acquire(id: string, holder: string, ttlMs: number): Promise<LeaseRefusal | null> {
-    const path = this.need(id);
-    const l = this.readLease(path);
-    if (l && l.holder !== holder && !this.expired(l)) return { holder: l.holder, expiresAt: new Date(l.expiresAt).toISOString() };
-    this.writeLease(path, { holder, host: hostname(), pid: process.pid, expiresAt: Date.now() + ttlMs });
-    return null;
+    return acquireLease(await this.need(id), holder, ttlMs);
   }
 
   async renew(id: string, holder: string, ttlMs: number): Promise<boolean> {
-    const path = this.need(id);
-    const l = this.readLease(path);
-    if (l && l.holder !== holder && !this.expired(l)) return false;
-    this.writeLease(path, { holder, host: hostname(), pid: process.pid, expiresAt: Date.now() + ttlMs });
-    return true;
+    return renewLease(await this.need(id), holder, ttlMs);
   }
 
   async release(id: string, holder: string): Promise<void> {
-    const path = this.files().get(id);
-    if (!path) return;
-    const l = this.readLease(path);
-    if (l?.holder === holder) rmSync(this.leasePath(path), { force: true });
+    const path = this.known.get(id);
+    if (path) await releaseLease(path, holder);
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,8 @@
 // The conversation store on PostgreSQL, for fleets: every instance shares it. Through `pg` (a pool of
-// a few connections; appends of all the process's conversations are grouped into few statements). The schema is migrated at open() under an advisory lock, so instances starting
-// together never race. Entries are rows keyed by (conversation, entry key): a batch retried after an
+// a few connections, one pool per process: the proxy opens one store and shares it between its
+// conversations; appends of all the process's conversations are grouped into few statements). The
+// schema is migrated at the first open() under an advisory lock, so instances starting together never
+// race. Entries are rows keyed by (conversation, entry key): a batch retried after an
 // unclear failure (the commit reached the server, the answer did not) is written once. Each append
 // runs in one transaction that locks the conversation row: it checks the lease (fencing: an instance
 // that lost its lease cannot write) and keeps the per-conversation counters the listing shows.
@@ -53,7 +55,17 @@ export class PostgresStore implements ConversationStore {
     return `"${this.schema}".${name}`;
   }
 
-  async open(): Promise<void> {
+  private opened: Promise<void> | null = null;
+
+  /** Migrates once per store object: every conversation of a process shares it (one pool, one migration). */
+  open(): Promise<void> {
+    return (this.opened ??= this.migrate().catch((e: unknown) => {
+      this.opened = null; // the server may be back next time
+      throw e;
+    }));
+  }
+
+  private async migrate(): Promise<void> {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
@@ -215,16 +227,28 @@ export class PostgresStore implements ConversationStore {
     }));
   }
 
+  /**
+   * One UPDATE takes the lease: the row lock serialises racers and each re-checks the condition on the
+   * row as the previous one left it, so exactly one of several instances wins a free or expired lease.
+   */
   async acquire(id: string, holder: string, ttlMs: number): Promise<LeaseRefusal | null> {
-    const r = await this.pool.query(
-      `UPDATE ${this.t('conversations')} SET holder = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
-       WHERE id = $1 AND (holder IS NULL OR holder = $2 OR lease_until IS NULL OR lease_until <= now())`,
-      [id, holder, ttlMs],
-    );
-    if ((r.rowCount ?? 0) > 0) return null;
-    const h = await this.pool.query<{ holder: string; lease_until: Date }>(`SELECT holder, lease_until FROM ${this.t('conversations')} WHERE id = $1`, [id]);
-    if (!h.rows[0]) throw new Error(`no conversation ${id} in the store`);
-    return { holder: h.rows[0].holder, expiresAt: h.rows[0].lease_until.toISOString() };
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.pool.query(
+        `UPDATE ${this.t('conversations')} SET holder = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
+         WHERE id = $1 AND (holder IS NULL OR holder = $2 OR lease_until IS NULL OR lease_until <= now())`,
+        [id, holder, ttlMs],
+      );
+      if ((r.rowCount ?? 0) > 0) return null;
+      const h = await this.pool.query<{ holder: string | null; lease_until: Date | null; live: boolean }>(
+        `SELECT holder, lease_until, lease_until > now() AS live FROM ${this.t('conversations')} WHERE id = $1`,
+        [id],
+      );
+      if (!h.rows[0]) throw new Error(`no conversation ${id} in the store`);
+      const row = h.rows[0];
+      // Released or expired between the two statements: try again rather than name no holder.
+      if ((!row.holder || !row.live) && attempt < 3) continue;
+      return { holder: row.holder ?? 'unknown', expiresAt: (row.lease_until ?? new Date()).toISOString() };
+    }
   }
 
   async renew(id: string, holder: string, ttlMs: number): Promise<boolean> {

@@ -19,7 +19,8 @@ export type AgentErrorCode =
   | 'journal_failed'
   | 'store_unavailable'
   | 'conversation_busy'
-  | 'lease_lost';
+  | 'lease_lost'
+  | 'journal_damaged';
 
 export class AgentError extends Error {
   override readonly name = 'AgentError';

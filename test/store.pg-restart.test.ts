@@ -1,5 +1,6 @@
-// Store faults: PostgreSQL stopped and started again in the middle of a conversation (the real server,
-// through pg_ctlcluster). The conversation goes on while the store is down (replies keep coming),
+// Store faults: PostgreSQL stopped and started again in the middle of a conversation (a real server:
+// a throw-away cluster of this test's own, made with initdb and driven with pg_ctl, never the
+// machine's shared one that other test files use). The conversation goes on while the store is down (replies keep coming),
 // exactly one warning says so, and once the server is back every entry reaches the store: nothing
 // lost, nothing twice, nothing left in the spill file.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,11 +13,12 @@ import { startEmulator } from '../src/emulator/index.js';
 import type { AgentError } from '../src/errors.js';
 import { openConversation } from '../src/store/open.js';
 import type { RealtimeAgent } from '../src/types.js';
-import { dropSchema, pgCluster, pgExclusive, pgUrlWithFreshSchema, probePg, waitPg } from './helpers/pg.js';
+import { throwawayCluster, waitPgAt, type ThrowawayCluster } from './helpers/pg.js';
 
-const pgMissing = await probePg();
-const cluster = pgCluster();
-const skip = pgMissing ?? (cluster ? null : 'no local PostgreSQL cluster to stop and start (/etc/postgresql)');
+// Skipped only when this machine has no initdb (CI has it); a cluster that cannot be made fails the file.
+const made = await throwawayCluster();
+const skip = typeof made === 'string' ? made : null;
+const cluster = typeof made === 'string' ? null : (made as ThrowawayCluster);
 if (skip) process.stderr.write(`store.pg-restart.test: skipped: ${skip}\n`);
 
 const KEY = 'sk-store-fault-0123456789';
@@ -37,15 +39,14 @@ async function turn(agent: RealtimeAgent, text: string): Promise<string> {
 }
 
 describe.skipIf(!!skip)(`PostgreSQL stopped and started during a conversation${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const { url, schema } = pgUrlWithFreshSchema('restart');
+  const url = `${cluster?.url}?schema=rtc_restart`;
   const dir = mkdtempSync(join(tmpdir(), 'rtc-pgfault-'));
   afterAll(async () => {
-    await dropSchema(schema).catch(() => undefined);
+    cluster?.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('nothing lost, nothing twice, exactly one warning', async () => {
-    const release = await pgExclusive();
     const emu = await startEmulator({ apiKey: KEY, audioPacing: 'fast' });
     const spill = join(dir, 'spill.jsonl');
     const errors: AgentError[] = [];
@@ -72,11 +73,11 @@ describe.skipIf(!!skip)(`PostgreSQL stopped and started during a conversation${s
           expect(await turn(agent, t)).toContain(`You said: ${t}`);
         }
         expect(errors.map((e) => e.code)).toEqual(['store_unavailable']);
-        expect(errors[0].message).toMatch(/^conversation store postgres:\/\/postgres@127\.0\.0\.1:5432\/test \(schema rtc_t_restart_\w+\) is unavailable \(.+\); the conversation goes on/);
+        expect(errors[0].message).toMatch(/^conversation store postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(schema rtc_restart\) is unavailable \(.+\); the conversation goes on/);
       } finally {
         cluster!.start();
       }
-      await waitPg();
+      await waitPgAt(cluster!.url);
       said.push('after it came back');
       expect(await turn(agent, said[3])).toContain(`You said: ${said[3]}`);
       await agent.stop();
@@ -100,7 +101,6 @@ describe.skipIf(!!skip)(`PostgreSQL stopped and started during a conversation${s
       cluster!.start();
       await agent?.stop().catch(() => undefined);
       await emu.close();
-      release();
     }
   }, 120_000);
 });

@@ -59,7 +59,9 @@ export function openAgentConversation(
     sink,
     plan: conv?.plan ?? null,
     keepLease() {
-      conv?.keepLease((message) => onError(new AgentError('lease_lost', `${message}: this instance stops writing it`, true)), log);
+      // A renewal that finds another holder: the writer stops writing the store (later entries are
+      // spilled) and says so once, as a fatal lease_lost error.
+      conv?.keepLease((message) => (w ? w.loseLease(`${message}: this instance stops writing it`) : onError(new AgentError('lease_lost', message, true))), log);
     },
     drained: () => w?.drained() ?? Promise.resolve(),
     async close() {

@@ -62,6 +62,9 @@ export interface ConnectionConfig {
 
 export type TranscriptionWish = 'unset' | 'on' | 'off';
 
+/** Close code when the stored conversation's lease is lost (application range: 4000-4999). */
+export const LEASE_LOST_CLOSE_CODE = 4409;
+
 export class ProxyConnection extends EventEmitter {
   readonly id: string;
   readonly agent: RealtimeAgent;
@@ -139,6 +142,9 @@ export class ProxyConnection extends EventEmitter {
     this.agent.on('error', (e) => {
       this.log(`[${this.id}] ${e.fatal ? 'fatal: ' : ''}${redact(e.message, this.secrets)}`);
       if (e.fatal) this.fatal = e;
+      // Another instance took the stored conversation over: this connection ends (nothing it says
+      // from now on would be stored), with a reason the client can act on.
+      if (e.code === 'lease_lost') void this.close('lease lost', LEASE_LOST_CLOSE_CODE, `conversation taken over by another instance: ${cfg.agent.conversation?.id ?? ''}`);
     });
     // Held frames wait for the engine to stop editing: each summariser state change and each response
     // start or end may release them.

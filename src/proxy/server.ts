@@ -10,7 +10,8 @@ import { WebSocketServer } from 'ws';
 import { requestKey, selfSignedPem } from '../emulator/server.js';
 import { ProxyConnection } from './connection.js';
 import { AgentError, redact } from '../errors.js';
-import { openConversation, type OpenedConversation } from '../store/open.js';
+import { openConversation, storeFromSpec, type OpenedConversation } from '../store/open.js';
+import type { ConversationStore } from '../store/types.js';
 import type { AgentOptions, ConnectionOptions, SummariserOptions } from '../types.js';
 
 export const REALTIME_PATHS = new Set(['/v1/realtime', '/realtime', '/openai/v1/realtime']);
@@ -40,9 +41,10 @@ export interface ProxyOptions {
   /**
    * Conversation store (a directory of JSONL journals or a postgres:// URL) for clients that connect
    * with `?conversation=<id>`: that conversation is resumed (or created under that id), its lease held
-   * while the client is connected. Without a store such a client is refused (HTTP 400).
+   * while the client is connected. Without a store such a client is refused (HTTP 400). One store (one
+   * pool, one migration) serves every connection; the proxy closes it at shutdown.
    */
-  store?: string;
+  store?: string | ConversationStore;
   /** Lease length of a stored conversation (default 30 s). */
   leaseTtlMs?: number;
   transcriptionModel?: string;
@@ -125,6 +127,8 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : [...protocols][0] ?? false),
   });
   const live = new Set<ProxyConnection>();
+  // Opened at the first ?conversation= connect (a store that is down then gives 503 and is tried again).
+  const store: ConversationStore | undefined = typeof o.store === 'string' ? storeFromSpec(o.store) : o.store;
   let counter = 0;
   const prefix = randomBytes(3).toString('hex');
 
@@ -163,7 +167,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
       const conversationId = url.searchParams.get('conversation');
       let conversation: OpenedConversation | undefined;
       if (conversationId !== null) {
-        if (!o.store) {
+        if (!store) {
           refuse(socket, 400, 'no_conversation_store', '?conversation= needs a conversation store: start the proxy with --store DIR|postgres://...');
           return;
         }
@@ -172,7 +176,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
           return;
         }
         try {
-          conversation = await openConversation({ store: o.store, resume: conversationId, createMissing: true, leaseTtlMs: o.leaseTtlMs });
+          conversation = await openConversation({ store, resume: conversationId, createMissing: true, leaseTtlMs: o.leaseTtlMs, log: (line) => log(`[${id}] ${line}`) });
         } catch (e) {
           const err = e instanceof AgentError ? e : new AgentError('store_unavailable', String((e as Error)?.message ?? e), true);
           const status = err.code === 'conversation_busy' ? 409 : err.code === 'store_unavailable' ? 503 : 400;
@@ -241,6 +245,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
         await Promise.all([...live].map((c) => c.close('proxy shutting down', 1001, 'proxy shutting down')));
         wss.close();
         await new Promise<void>((r) => server.close(() => r()));
+        await store?.close().catch(() => undefined);
       })()),
   };
 }

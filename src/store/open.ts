@@ -10,12 +10,17 @@ import { JsonlStore } from '../../adapters/journal-file.js';
 import { PostgresStore } from '../../adapters/store-postgres.js';
 import { AgentError } from '../errors.js';
 import { planResume, type ResumePlan } from './resume.js';
-import type { ConversationStore } from './types.js';
+import { JournalDamagedError, type ConversationStore } from './types.js';
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 export interface OpenConversationOptions {
-  /** A store, a postgres:// URL, or a directory of JSONL journals (default `.rtc`). */
+  /**
+   * A store, a postgres:// URL, or a directory of JSONL journals (default `.rtc`). A store object is
+   * shared (e.g. by all of a proxy's connections): the conversation's close() releases its lease and
+   * leaves the store open for its owner to close. A store made here from a URL or directory is closed
+   * with the conversation.
+   */
   store?: ConversationStore | string;
   /** Resume this conversation: its id in the store, or a JSONL journal file. */
   resume?: string;
@@ -29,6 +34,8 @@ export interface OpenConversationOptions {
   leaseTtlMs?: number;
   /** Lease holder name (default host:pid:random). */
   holder?: string;
+  /** Diagnostics, e.g. a torn journal tail cut on resume. */
+  log?: (line: string) => void;
 }
 
 export interface OpenedConversation {
@@ -42,7 +49,7 @@ export interface OpenedConversation {
   readonly location: string | null;
   /** Renews the lease until close(); onLost when another instance took it (or it cannot be renewed in time). */
   keepLease(onLost: (message: string) => void, log?: (line: string) => void): void;
-  /** Stops renewing, releases the lease, closes the store. */
+  /** Stops renewing, releases the lease, and closes the store unless it was given as an object (shared). */
   close(): Promise<void>;
 }
 
@@ -64,7 +71,13 @@ function oneLine(e: unknown): string {
 }
 
 export async function openConversation(o: OpenConversationOptions = {}): Promise<OpenedConversation> {
-  const resumeFile = o.resume !== undefined && !isPostgresUrl(o.resume) && existsSync(o.resume) && statSync(o.resume).isFile() ? o.resume : null;
+  // With createMissing the id names a conversation in the store, never a file (a proxy client's id
+  // must not reach a file that happens to have that name in the proxy's working directory).
+  const resumeFile = o.resume !== undefined && !o.createMissing && !isPostgresUrl(o.resume) && existsSync(o.resume) && statSync(o.resume).isFile() ? o.resume : null;
+  const shared = typeof o.store === 'object';
+  const closeOwned = async (): Promise<void> => {
+    if (!shared) await store.close().catch(() => undefined);
+  };
   let store: ConversationStore;
   if (typeof o.store === 'object') store = o.store;
   else if (resumeFile && (o.store === undefined || !isPostgresUrl(o.store))) store = new JsonlStore(dirname(resumeFile));
@@ -74,11 +87,11 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
   try {
     await store.open();
   } catch (e) {
-    await store.close().catch(() => undefined);
+    await closeOwned();
     throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${oneLine(e)}; start it (see docs/store.md, "Starting PostgreSQL") or use a journal directory`, true);
   }
   const fail = async (e: AgentError): Promise<never> => {
-    await store.close().catch(() => undefined);
+    await closeOwned();
     throw e;
   };
 
@@ -102,9 +115,17 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     if (refused) {
       return await fail(new AgentError('conversation_busy', `conversation ${id} is held by another live instance (${refused.holder}) until ${refused.expiresAt}: stop that instance or wait for its lease to expire`, true));
     }
-    if (resuming) plan = planResume(await store.read(id));
+    if (resuming) {
+      const repaired = await store.recover?.(id);
+      if (repaired) o.log?.(repaired);
+      plan = planResume(await store.read(id));
+    }
   } catch (e) {
     if (e instanceof AgentError) throw e;
+    await store.release(id!, holder).catch(() => undefined);
+    if (e instanceof JournalDamagedError) {
+      return fail(new AgentError('journal_damaged', `conversation ${id!}: its journal's ${e.message}; move the journal aside or repair that line, then resume again`, true));
+    }
     return fail(new AgentError('store_unavailable', `conversation store ${store.label}: ${oneLine(e)}`, true));
   }
 
@@ -141,7 +162,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
       closed = true;
       if (timer) clearInterval(timer);
       await store.release(id, holder).catch(() => undefined);
-      await store.close().catch(() => undefined);
+      await closeOwned();
     },
   };
 }

@@ -1,7 +1,8 @@
 // What a resumed conversation starts with: the store's live summaries (those no later summary or seed
 // replaced) and the turns none of them covers, as one seed item (the reconnect path's buildSeed), plus
 // the numbers a new instance must continue from so its summary and seed ids never collide with the
-// ids already in the store. Pure: no I/O.
+// ids already in the store. Items deleted from the server conversation (a `delete` entry: the client's
+// deletes as well as the engine's) stay deleted: a resume brings back nothing that was removed. Pure.
 import type { JournalLine } from '../conversation/journal.js';
 import { conversationFromJournal } from '../conversation/journal.js';
 import { buildSeed } from '../conversation/seed.js';
@@ -22,8 +23,19 @@ export interface ResumePlan {
 
 type SummaryLine = Extract<JournalLine, { type: 'summary' }>;
 
+/** Ids whose last word in the journal is a `delete` (an item re-added after its delete is live again). */
+function deletedIds(journal: readonly JournalLine[]): Set<string> {
+  const gone = new Set<string>();
+  for (const l of journal) {
+    if (l.type === 'delete') gone.add(l.id);
+    else if ((l.type === 'turn' || l.type === 'summary') && gone.has(l.id)) gone.delete(l.id);
+  }
+  return gone;
+}
+
 export function planResume(lines: readonly StoredLine[]): ResumePlan {
   const journal = lines as readonly JournalLine[];
+  const deleted = deletedIds(journal);
   const summaries = new Map<string, SummaryLine>();
   for (const l of journal) if (l.type === 'summary' && !summaries.has(l.id)) summaries.set(l.id, l);
   let maxSum = 0;
@@ -37,8 +49,8 @@ export function planResume(lines: readonly StoredLine[]): ResumePlan {
   const turnLines = new Map<string, Extract<JournalLine, { type: 'turn' }>>();
   for (const l of journal) if (l.type === 'turn') turnLines.set(l.id, l);
   const covered = new Set([...summaries.values()].flatMap((s) => s.replaces));
-  const live = [...summaries.values()].filter((s) => !covered.has(s.id));
-  const turns = conversationFromJournal(journal).filter((t) => !covered.has(t.id) && !summaries.has(t.id));
+  const live = [...summaries.values()].filter((s) => !covered.has(s.id) && !deleted.has(s.id));
+  const turns = conversationFromJournal(journal).filter((t) => !covered.has(t.id) && !summaries.has(t.id) && !deleted.has(t.id));
   const mirror: Turn[] = [
     ...live.map((s): Turn => ({ id: s.id, kind: 'message', role: 'system', text: s.text, textState: 'final', audio: false, summaryOf: s.replaces, at: 0 })),
     ...turns.map((t): Turn => {

@@ -45,11 +45,22 @@ export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
 
+/** Thrown by read() when a stored line other than a torn last one is not an entry: the journal is damaged. */
+export class JournalDamagedError extends Error {
+  override readonly name = 'JournalDamagedError';
+  constructor(readonly line: number, readonly file: string) {
+    super(`line ${line} is not valid JSON: the journal is damaged`);
+  }
+}
+
 export interface ConversationStore {
   readonly kind: 'jsonl' | 'postgres';
   /** For banners and errors: never holds a password. */
   readonly label: string;
-  /** Connects and runs the schema migration (idempotent, safe with several instances at once). */
+  /**
+   * Connects and runs the schema migration once per store object (later calls reuse it; a failed open
+   * is tried again), safe with several instances at once.
+   */
   open(): Promise<void>;
   /** Creates the conversation (no-op if it exists). */
   create(id: string, hint?: { file?: string }): Promise<void>;
@@ -67,5 +78,10 @@ export interface ConversationStore {
   /** Extends our lease; false when another instance holds it now. */
   renew(id: string, holder: string, ttlMs: number): Promise<boolean>;
   release(id: string, holder: string): Promise<void>;
+  /**
+   * Called by the lease holder before it writes a resumed conversation again: repairs what a crash
+   * left (the JSONL store cuts a torn last line). Returns one line saying what was done, or null.
+   */
+  recover?(id: string): Promise<string | null>;
   close(): Promise<void>;
 }

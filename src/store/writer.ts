@@ -4,7 +4,8 @@
 // A store that fails is reported ONCE per outage (onWarn); the conversation goes on, entries stay
 // queued (bounded) and are retried with back-off until the store answers again. Entries beyond the
 // bound, and whatever is still unwritten at close, go to a local spill file, and the warning says so:
-// nothing is dropped silently.
+// nothing is dropped silently. Once the lease is lost (another instance took the conversation over)
+// nothing more goes to the store: what was queued and every later entry go to the spill file.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,14 +65,18 @@ export class ConversationWriter {
     return this.queue.length;
   }
 
-  /** Queues one entry (any kind); never throws, never waits. */
+  /** Queues one entry (any kind); never throws, never waits. After a lost lease it goes to the spill file. */
   write(entry: { type: string } & Record<string, unknown>, now = new Date()): void {
-    if (this.leaseLost) return;
     const t = now.toISOString();
     const key = `${this.writerId}.${(++this.seq).toString(36)}`;
     const json = redact(JSON.stringify({ v: 1, t, k: key, ...entry }), this.o.secrets ?? []);
     const usd = entry.type === 'usage' && typeof entry.usd === 'number' ? entry.usd : undefined;
-    this.queue.push({ key, t, type: entry.type, json, usd, itemId: typeof entry.id === 'string' ? entry.id : undefined });
+    const pending: PendingEntry = { key, t, type: entry.type, json, usd, itemId: typeof entry.id === 'string' ? entry.id : undefined };
+    if (this.leaseLost) {
+      this.spill([pending], 'another instance holds the conversation now', false);
+      return;
+    }
+    this.queue.push(pending);
     const max = this.o.maxBuffered ?? 10_000;
     if (this.queue.length > max) {
       // Said once per outage (the first overflow); the total is said again at close.
@@ -111,12 +116,8 @@ export class ConversationWriter {
         this.o.log?.(`store ${this.store.label} is back: buffered entries written`);
       }
     } catch (e) {
-      if (e instanceof LeaseLostError) {
-        this.leaseLost = true;
-        const lost = this.queue.splice(0);
-        this.spill(lost, 'another instance holds the conversation now', true);
-        this.o.onWarn(`lost the lease on conversation ${this.conversationId}: ${e.message}`, 'lease_lost');
-      } else {
+      if (e instanceof LeaseLostError) this.loseLease(e.message);
+      else {
         if (!this.down) {
           this.down = true;
           this.o.onWarn(
@@ -136,6 +137,23 @@ export class ConversationWriter {
     }
     if (this.queue.length > 0 && !this.retryTimer && !this.leaseLost) this.schedule();
     else this.settle();
+  }
+
+  /**
+   * The lease is gone (a fenced append, or a renewal that found another holder): said once, as
+   * `lease_lost`; what is queued and everything written from now on goes to the spill file.
+   */
+  loseLease(why: string): void {
+    if (this.leaseLost) return;
+    this.leaseLost = true;
+    this.spill(this.queue.splice(0), 'another instance holds the conversation now', true);
+    this.o.onWarn(`lost the lease on conversation ${this.conversationId}: ${why}`, 'lease_lost');
+    this.settle();
+  }
+
+  /** True once the lease was lost: nothing more reaches the store. */
+  get lostLease(): boolean {
+    return this.leaseLost;
   }
 
   private settle(): void {

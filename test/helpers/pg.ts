@@ -3,7 +3,8 @@
 // (and a warning on stderr), never passed silently. Each run uses its own schema, dropped at the end.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readdirSync as ls, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readdirSync as ls, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -39,44 +40,10 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** The local cluster's control (Debian pg_ctlcluster); null when this machine has none. */
-export function pgCluster(): { stop(): void; start(): void } | null {
-  let version: string;
-  try {
-    version = readdirSync('/etc/postgresql').sort().at(-1)!;
-    if (!version) return null;
-  } catch {
-    return null;
-  }
-  const run = (action: 'stop' | 'start') => execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { stdio: 'pipe' });
-  return {
-    stop: () => run('stop'),
-    start: () => {
-      try {
-        run('start');
-      } catch (e) {
-        // Already running is fine.
-        const x = e as { stderr?: Buffer; stdout?: Buffer };
-        if (!/already running/i.test(`${String(x.stdout ?? '')} ${String(x.stderr ?? '')}`)) throw e;
-      }
-    },
-  };
-}
-
-/** Waits until PostgreSQL answers again (after a start). */
-export async function waitPg(timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if ((await probePg()) === null) return;
-    if (Date.now() > end) throw new Error('PostgreSQL did not come back');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-// ---- a cross-process readers/writer lock for the PostgreSQL server itself --------------------------
-// Test files run in parallel; the fault test stops the server. Every test that uses PostgreSQL holds
-// the shared side for its duration; the fault test takes the exclusive side, which waits until no
-// live reader is left (readers whose process is gone do not count) and holds new readers back.
+// ---- the shared side of a cross-process lock on the shared PostgreSQL server --------------------------
+// Tests that use the shared server hold it for their duration. Nothing stops the shared server any
+// more (the restart test has a throw-away cluster of its own, below); the lock stays so a future fault
+// test that must stop it can wait for readers (a `writer` directory in LOCK_DIR holds new readers back).
 
 // Shared by every test file, so not under the file's private TMPDIR (test/helpers/tmp-setup.ts).
 const LOCK_DIR = join((globalThis as { __rtcOuterTmp?: string }).__rtcOuterTmp ?? tmpdir(), 'rtc-pg-server-lock');
@@ -117,28 +84,99 @@ export async function pgShared(): Promise<() => void> {
   }
 }
 
-/** Exclusive side (stops the server): resolves with the release function. */
-export async function pgExclusive(timeoutMs = 240_000): Promise<() => void> {
-  mkdirSync(LOCK_DIR, { recursive: true });
+// ---- a throw-away cluster (initdb + pg_ctl in a temporary directory, on a free port) ---------------
+// For tests that stop and start the server: they get a cluster of their own, never the machine's shared
+// one. initdb refuses to run as root: as root the cluster belongs to the `postgres` user (runuser).
+
+export interface ThrowawayCluster {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  stop(): void;
+  start(): void;
+  /** Stops the server and removes its directory. */
+  remove(): void;
+}
+
+/** The newest PostgreSQL server binaries on this machine (Debian layout), or null. */
+export function pgBinDir(): string | null {
+  try {
+    const v = readdirSync('/usr/lib/postgresql').filter((d) => existsSync(join('/usr/lib/postgresql', d, 'bin', 'initdb'))).sort((a, b) => Number(a) - Number(b)).at(-1);
+    return v ? join('/usr/lib/postgresql', v, 'bin') : null;
+  } catch {
+    return null;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Creates and starts a cluster of its own; the reason instead when this machine has no initdb. */
+export async function throwawayCluster(): Promise<ThrowawayCluster | string> {
+  const bin = pgBinDir();
+  if (!bin) return 'no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) to make a throw-away cluster';
+  const asRoot = process.getuid?.() === 0;
+  // Outside the test file's private TMPDIR: the postgres user must be able to reach it.
+  const root = mkdtempSync(join((globalThis as { __rtcOuterTmp?: string }).__rtcOuterTmp ?? tmpdir(), 'rtc-pg-cluster-'));
+  const data = join(root, 'data');
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+    chownSync(root, uid, gid);
+  }
+  const run = (cmd: string, args: string[]) => execFileSync(asRoot ? 'runuser' : join(bin, cmd), asRoot ? ['-u', 'postgres', '--', join(bin, cmd), ...args] : args, { stdio: 'pipe', cwd: root });
+  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=20`;
+  const running = () => {
+    try {
+      run('pg_ctl', ['-D', data, 'status']);
+      return true;
+    } catch {
+      return false; // exit status 3: not running
+    }
+  };
+  const start = () => {
+    if (!running()) run('pg_ctl', ['-D', data, '-o', opts, '-l', join(root, 'log'), '-w', '-t', '30', 'start']);
+  };
+  const stop = () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']);
+  start();
+  let removed = false;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    remove: () => {
+      if (removed) return;
+      removed = true;
+      try {
+        stop();
+      } catch {
+        // already stopped
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the server at `url` answers. */
+export async function waitPgAt(url: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
     try {
-      mkdirSync(WRITER);
-      writeFileSync(join(WRITER, `${process.pid}.pid`), '');
-      break;
-    } catch {
-      if (!writerHeld()) continue;
-      if (Date.now() > end) throw new Error('could not get exclusive use of PostgreSQL');
+      await c.connect();
+      await c.query('SELECT 1');
+      return;
+    } catch (e) {
+      if (Date.now() > end) throw e;
       await sleep(200);
+    } finally {
+      await c.end().catch(() => undefined);
     }
   }
-  const readers = () => ls(LOCK_DIR).filter((f) => f.startsWith('r-') && alive(Number(f.split('-')[1])));
-  while (readers().length > 0) {
-    if (Date.now() > end) {
-      rmSync(WRITER, { recursive: true, force: true });
-      throw new Error(`PostgreSQL still in use by ${readers().join(', ')}`);
-    }
-    await sleep(200);
-  }
-  return () => rmSync(WRITER, { recursive: true, force: true });
 }
