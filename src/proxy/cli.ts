@@ -68,6 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const secrets: string[] = [...o.clientTokens];
   const say = (line: string) => process.stderr.write(`${redact(line, secrets)}\n`);
+  for (const w of o.warnings) say(`${NAME}: ${w}`);
   const debug = o.base.debug ? say : undefined;
   let backend: Backend;
   try {
@@ -127,6 +128,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       // ?conversation=<id> resumes from this store (the agent's default: the journal directory).
       store: o.base.store ?? (journalBase ? dirname(journalBase) || '.' : undefined),
       leaseTtlMs: o.base.leaseTtlS * 1000,
+      limits: o.limits,
       transcriptionModel: o.base.transcriptionModel,
       tls: o.tls,
       onEvent: emit,
