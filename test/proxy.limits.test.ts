@@ -139,6 +139,27 @@ describe('a client that drops during the handshake', () => {
     }, 20_000);
   }
 
+  it('a proxy shut down mid-handshake leaves no upstream session and no lease behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-proxy-shutdown-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { emu, proxy } = await slowUpstream({ store: dir, leaseTtlMs: 60_000 });
+    const s = rawUpgrade(`${proxy.url}?model=gpt-realtime&conversation=shut-1`, { Authorization: 'Bearer x' });
+    const answer = readUntilClosed(s);
+    await until(() => proxy.connections().length === 1, 'the proxy to start the connection');
+    await proxy.close();
+    expect(await answer).not.toMatch(/^HTTP\/1\.1 101/);
+    await new Promise((r) => setTimeout(r, 900)); // past the relay's delay
+    await until(() => relay.open() === 0, 'the upstream socket to close');
+    expect(emu.sessions()).toEqual([]);
+    // The lease was released: another proxy on the same store opens the id at once.
+    const other = await startProxy({ port: 0, connection: { url: emu.url, model: 'gpt-realtime', apiKey: 'k' }, summariser: { baseURL: emu.httpUrl }, auth: { mode: 'proxy-key' }, journal: false, store: dir });
+    cleanups.push(() => other.close());
+    const c = await RawClient.connect(`${other.url}?conversation=shut-1`, { key: 'x' });
+    await c.waitFor('session.created');
+    c.close();
+    await c.closed;
+  }, 20_000);
+
   it('with a store, the same conversation id opens again at once (no zombie holds its lease)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtc-proxy-drop-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

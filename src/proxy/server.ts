@@ -142,6 +142,9 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
   const live = new Set<ProxyConnection>();
   /** Upgrades being admitted (store, upstream): they count against maxConnections too. */
   let admitting = 0;
+  /** Their sockets: a proxy shutting down cuts them, which closes whatever was opened for them. */
+  const handshaking = new Set<Socket>();
+  let shuttingDown = false;
   let counter = 0;
   const prefix = randomBytes(3).toString('hex');
   // The 101 names the conversation the connection holds (the id the client gave, or the one minted for "new").
@@ -154,22 +157,33 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => {});
     handshakes.arrived(socket);
+    if (shuttingDown) {
+      refuse(socket, 503, 'proxy_shutting_down', 'the proxy is shutting down; reconnect to another instance', 'Retry-After: 1\r\n');
+      return;
+    }
     if (live.size + admitting >= limits.maxConnections) {
       log(`refused a connection: ${live.size + admitting} open, limit ${limits.maxConnections}`);
       refuse(socket, 503, 'too_many_connections', `the proxy is at its connection limit (${limits.maxConnections}); retry shortly`, 'Retry-After: 5\r\n');
       return;
     }
     admitting++;
+    handshaking.add(socket);
     // From here to the end of the upgrade the client may leave at any moment: whatever has been
     // opened for it by then (the stored conversation's lease, the engine and its upstream) is closed
     // at once, never left running for a socket that is gone.
     let gone = socket.destroyed;
     let conn: ProxyConnection | undefined;
     let conversation: OpenedConversation | undefined;
+    // Until a ProxyConnection owns it (its engine closes it), the stored conversation is closed here, once.
+    const dropConversation = async () => {
+      const c = conversation;
+      conversation = undefined;
+      await c?.close();
+    };
     const leave = () => {
       gone = true;
       if (conn) void conn.close('client left during the handshake');
-      else void conversation?.close();
+      else void dropConversation();
     };
     socket.once('close', leave);
     let admitted = false;
@@ -177,6 +191,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
       if (admitted) return;
       admitted = true;
       admitting--;
+      handshaking.delete(socket);
     };
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://proxy');
@@ -229,7 +244,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
           return;
         }
         if (gone) {
-          void conversation.close();
+          await dropConversation();
           return;
         }
         conversationOfRequest.set(req, wanted.clientId);
@@ -248,7 +263,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
           limits,
         });
       } catch (e) {
-        await conversation?.close();
+        await dropConversation();
         refuse(socket, 400, 'bad_request', redact((e as Error).message, [...secrets, upstreamKey ?? '']));
         return;
       }
@@ -284,7 +299,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
         log(`upgrade failed: ${redact(String((e as Error)?.message ?? e), secrets)}`);
         refuse(socket, 502, 'proxy_error', 'the proxy could not open the connection');
         if (conn) void conn.close('upgrade failed');
-        else void conversation?.close();
+        else void dropConversation();
       })
       .finally(settle);
   });
@@ -304,6 +319,8 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
     connections: () => [...live],
     close: () =>
       (closing ??= (async () => {
+        shuttingDown = true;
+        for (const s of handshaking) s.destroy();
         await Promise.all([...live].map((c) => c.close('proxy shutting down', 1001, 'proxy shutting down')));
         wss.close();
         await new Promise<void>((r) => server.close(() => r()));
