@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startEmulator } from '../src/emulator/index.js';
 import { startProxy, type ProxyOptions, type RealtimeProxy } from '../src/proxy/index.js';
+import type { AgentOptions } from '../src/types.js';
 import { RawClient, textTurn } from './helpers/emulator-client.js';
 import { proxyOnEmulator, type ProxyRig } from './helpers/proxy-rig.js';
 import { rawUpgrade, readUntilClosed, slowRelay, type Relay } from './helpers/raw-sockets.js';
@@ -142,13 +143,21 @@ describe('a client that drops during the handshake', () => {
   it('a proxy shut down mid-handshake leaves no upstream session and no lease behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtc-proxy-shutdown-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const { emu, proxy } = await slowUpstream({ store: dir, leaseTtlMs: 60_000 });
+    // The per-connection seam takes its time: the stored conversation is open (its lease held), and
+    // no connection exists yet, when the proxy is told to shut down.
+    let inSetup = false;
+    const setupConnection = async (_req: unknown, options: AgentOptions) => {
+      inSetup = true;
+      await new Promise((r) => setTimeout(r, 400));
+      return options;
+    };
+    const { emu, proxy } = await slowUpstream({ store: dir, leaseTtlMs: 60_000, setupConnection });
     const s = rawUpgrade(`${proxy.url}?model=gpt-realtime&conversation=shut-1`, { Authorization: 'Bearer x' });
     const answer = readUntilClosed(s);
-    await until(() => proxy.connections().length === 1, 'the proxy to start the connection');
+    await until(() => inSetup, 'the handshake to reach the per-connection setup');
     await proxy.close();
     expect(await answer).not.toMatch(/^HTTP\/1\.1 101/);
-    await new Promise((r) => setTimeout(r, 900)); // past the relay's delay
+    await new Promise((r) => setTimeout(r, 1500)); // past the setup and the relay's delay
     await until(() => relay.open() === 0, 'the upstream socket to close');
     expect(emu.sessions()).toEqual([]);
     // The lease was released: another proxy on the same store opens the id at once.
