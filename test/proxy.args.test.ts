@@ -1,12 +1,17 @@
 // realtime-proxy's own flags: the limits (each sets one ProxyLimits field), keys from a file or the
 // environment instead of the command line (where `ps` shows them), and a warning when a secret is
 // given as an argument anyway.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseProxyArgs } from '../src/proxy/args.js';
 import { UsageError } from '../src/cli/args.js';
+import { REPO } from './helpers/audio-env.js';
+import { cleanEnv } from './helpers/cli-run.js';
+
+const BIN = join(REPO, 'dist', 'src', 'proxy', 'cli.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'rtc-proxy-args-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,4 +78,22 @@ describe('secrets stay out of ps', () => {
     expect(() => parseProxyArgs(['--api-key-file', f, '--api-key', 'sk-b'], env)).toThrow(/exclude each other/);
     expect(() => parseProxyArgs(['--api-key-file', f, '--pass-through'], env)).toThrow(/exclude each other/);
   });
+});
+
+describe.skipIf(!existsSync(BIN))('realtime-proxy binary', () => {
+  it('prints the warning for a token given as an argument (never the token), and lists the limit flags in --help', async () => {
+    const token = 'cmdline-token-0123456789abcdef';
+    const child = spawn(process.execPath, [BIN, '--port', '0', '--no-journal', '--client-token', token], { env: cleanEnv() });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    for (let i = 0; i < 1500 && !/listening on/.test(err); i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    expect(err).toMatch(/realtime-proxy: warning: --client-token on the command line is visible to every local user .*--client-tokens-file/);
+    expect(err).not.toContain(token);
+    const help = spawnSync(process.execPath, [BIN, '--help'], { env: cleanEnv(), encoding: 'utf8' }).stdout;
+    for (const flag of ['--api-key-file', '--max-connections', '--handshake-timeout', '--idle-timeout', '--client-rate', '--client-burst', '--client-send-soft', '--client-send-hard']) {
+      expect(help).toContain(flag);
+    }
+  }, 60_000);
 });
