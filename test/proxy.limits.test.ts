@@ -243,20 +243,30 @@ describe('per-process and handshake limits', () => {
     next.close();
   }, 20_000);
 
-  it('a slowloris client (headers never finished) is closed after the handshake timeout', async () => {
-    const { proxy } = await rig({ limits: { handshakeTimeoutMs: 300 } });
-    const u = new URL(proxy.url);
-    const s = (await import('node:net')).connect(Number(u.port), u.hostname);
-    s.on('error', () => {});
-    s.write(`GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n`);
-    const drip = setInterval(() => s.write('X-Slow: 1\r\n'), 100);
-    try {
-      await readUntilClosed(s); // the test's own timeout is the bound
-    } finally {
-      clearInterval(drip);
-    }
-    expect(s.destroyed).toBe(true);
-  }, 5_000);
+  for (const tls of [false, true]) {
+    it(`a slowloris client (headers never finished) is closed after the handshake timeout; an upgraded one is not (${tls ? 'wss' : 'ws'})`, async () => {
+      const { proxy } = await rig({ tls, limits: { handshakeTimeoutMs: 300 } });
+      const good = await RawClient.connect(proxy.url, { key: 'x', ca: proxy.certificatePem });
+      await good.waitFor('session.created');
+      const u = new URL(proxy.url);
+      const s = tls
+        ? (await import('node:tls')).connect({ port: Number(u.port), host: u.hostname, ca: proxy.certificatePem, servername: u.hostname })
+        : (await import('node:net')).connect(Number(u.port), u.hostname);
+      s.on('error', () => {});
+      s.write(`GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n`);
+      const drip = setInterval(() => s.write('X-Slow: 1\r\n'), 100);
+      try {
+        await readUntilClosed(s as import('node:net').Socket); // the test's own timeout is the bound
+      } finally {
+        clearInterval(drip);
+      }
+      expect(s.destroyed).toBe(true);
+      // The client that completed its upgrade long before is past the handshake timeout and unharmed.
+      const { done } = await textTurn(good, 'still here?');
+      expect(done.response.status).toBe('completed');
+      good.close();
+    }, 8_000);
+  }
 
   it('a client that sends nothing is closed 1001 after the idle timeout', async () => {
     const { proxy, events } = await rig({ limits: { idleTimeoutMs: 400 } });
