@@ -28,6 +28,7 @@ interface Rig {
   proxy: RealtimeProxy;
   dir: string;
   logs: string[];
+  events: Record<string, any>[];
 }
 
 async function rig(auth: ProxyOptions['auth'], extra: Partial<ProxyOptions> = {}): Promise<Rig> {
@@ -35,6 +36,7 @@ async function rig(auth: ProxyOptions['auth'], extra: Partial<ProxyOptions> = {}
   const relay = await slowRelay(emu.url, 0);
   const dir = mkdtempSync(join(tmpdir(), 'rtc-proxy-tenants-'));
   const logs: string[] = [];
+  const events: Record<string, any>[] = [];
   const proxy = await startProxy({
     port: 0,
     connection: { url: relay.url, model: 'gpt-realtime', ...(auth.mode === 'proxy-key' ? { apiKey: 'sk-proxy-held' } : {}) },
@@ -43,6 +45,7 @@ async function rig(auth: ProxyOptions['auth'], extra: Partial<ProxyOptions> = {}
     journal: false,
     store: dir,
     log: (l) => logs.push(l),
+    onEvent: (e) => events.push(e),
     ...extra,
   });
   cleanups.push(async () => {
@@ -51,7 +54,7 @@ async function rig(auth: ProxyOptions['auth'], extra: Partial<ProxyOptions> = {}
     await emu.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { emu, relay, proxy, dir, logs };
+  return { emu, relay, proxy, dir, logs, events };
 }
 
 const allText = (events: Ev[]) => JSON.stringify(events);
@@ -174,8 +177,9 @@ describe('what a client is told', () => {
     expect(body.error.message).toBe('conversation is in use by another connection; retry after its lease expires (up to 20 s)');
     expect(answer).not.toContain(hostname());
     expect(answer).not.toContain(String(process.pid));
-    // The operator's log keeps the detail.
+    // The operator keeps the detail: in the log and in the refused event.
     expect(r.logs.join('\n')).toContain(`${hostname()}:${process.pid}`);
+    expect(r.events.find((e) => e.type === 'refused')).toMatchObject({ status: 409, code: 'conversation_busy', detail: expect.stringContaining(`${hostname()}:${process.pid}`) });
     await bye(r, first);
   }, 30_000);
 

@@ -239,7 +239,10 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
           conversation = await openConversation({ store: o.store, resume: wanted.storeId, createMissing: true, leaseTtlMs });
         } catch (e) {
           const r = storeRefusal(e, leaseTtlMs);
-          log(`[${id}] conversation ${wanted.storeId}: ${redact(r.logMessage, secrets)}`);
+          const detail = `conversation ${wanted.storeId}: ${redact(r.logMessage, secrets)}`;
+          log(`[${id}] ${detail}`);
+          // The operator sees the cause (also without --debug); the client only its class.
+          o.onEvent?.({ type: 'refused', conn: id, status: r.status, code: r.code, detail });
           refuse(socket, r.status, r.code, r.clientMessage);
           return;
         }
