@@ -276,4 +276,19 @@ describe('per-process and handshake limits', () => {
     expect(closed.reason).toMatch(/^idle: no client frame for \d+ s$/);
     await until(() => events.some((e) => e.type === 'closed' && e.why === 'idle'), 'the closed event');
   }, 10_000);
+
+  it('a quiet client that pings is not idle', async () => {
+    const { proxy } = await rig({ limits: { idleTimeoutMs: 400 } });
+    const listener = await client(proxy);
+    const pinger = setInterval(() => listener.ws.ping(), 100);
+    try {
+      await new Promise((r) => setTimeout(r, 1200)); // three idle timeouts
+      expect(listener.ws.readyState).toBe(WebSocket.OPEN);
+      const { done } = await textTurn(listener, 'still listening');
+      expect(done.response.status).toBe('completed');
+    } finally {
+      clearInterval(pinger);
+    }
+    listener.close();
+  }, 10_000);
 });

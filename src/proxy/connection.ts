@@ -193,6 +193,8 @@ export class ProxyConnection extends EventEmitter {
     ws.on('close', () => void this.close('client closed'));
     ws.on('error', (e) => this.log(`[${this.id}] client socket: ${redact(e.message, this.secrets)}`));
     this.idle = new IdleWatch(this.limits.idleTimeoutMs, (ms) => void this.close('idle', 1001, `idle: no client frame for ${Math.round(ms / 1000)} s`));
+    // A client's ping is a frame too: a quiet listener that keeps its socket alive is not idle.
+    ws.on('ping', () => this.idle?.touch());
     const early = this.early;
     this.early = [];
     this.earlyBytes = 0;
@@ -523,6 +525,7 @@ export class ProxyConnection extends EventEmitter {
     if (typeof ev.event_id !== 'string') {
       ev.event_id = `event_proxy_${++this.assignedCounter}`;
       this.assignedIds.add(ev.event_id);
+      if (this.assignedIds.size > 4096) this.assignedIds.delete(this.assignedIds.values().next().value as string); // bounded, as engineIds
       assigned = true;
     }
     this.pendingUpdates.push({ who: 'client', eventId: ev.event_id, assigned });
