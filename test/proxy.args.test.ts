@@ -2,11 +2,12 @@
 // environment instead of the command line (where `ps` shows them), and a warning when a secret is
 // given as an argument anyway.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseProxyArgs } from '../src/proxy/args.js';
+import { DEFAULT_LIMITS, memoryBoundPerConnection, resolveLimits } from '../src/proxy/limits.js';
 import { UsageError } from '../src/cli/args.js';
 import { REPO } from './helpers/audio-env.js';
 import { cleanEnv } from './helpers/cli-run.js';
@@ -40,6 +41,22 @@ describe('limit flags', () => {
     expect(() => parseProxyArgs(['--max-connections', 'many'], env)).toThrow(/--max-connections needs a number >= 0/);
     expect(() => parseProxyArgs(['--idle-timeout', '-5'], env)).toThrow(UsageError);
     expect(() => parseProxyArgs(['--client-send-soft', '32'], env)).toThrow(/--client-send-soft \(32 MiB\) must not exceed --client-send-hard \(16 MiB\)/);
+  });
+});
+
+describe('limits as a library option', () => {
+  it('the memory bound stated in docs/proxy.md is what the defaults give', () => {
+    const MiB = 1024 * 1024;
+    // docs/proxy.md "Limits": 16 + 16 + 8 + 16 + 32 + 16 MiB.
+    expect(memoryBoundPerConnection(DEFAULT_LIMITS) / MiB).toBe(104);
+    expect(readFileSync(join(REPO, 'docs', 'proxy.md'), 'utf8')).toContain('**104 MiB** worst case');
+  });
+
+  it('an unknown or inconsistent limit is refused in one line naming it', () => {
+    expect(() => resolveLimits({ nope: 1 } as never)).toThrow(/unknown proxy limit "nope"/);
+    expect(() => resolveLimits({ clientSoftLimitBytes: 10, clientHardLimitBytes: 5 })).toThrow(/clientSoftLimitBytes <= clientHardLimitBytes/);
+    expect(() => resolveLimits({ idleTimeoutMs: -1 })).toThrow(/idleTimeoutMs must be a number >= 0/);
+    expect(resolveLimits({ idleTimeoutMs: 0 }).idleTimeoutMs).toBe(0);
   });
 });
 
