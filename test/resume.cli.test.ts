@@ -36,7 +36,7 @@ describe('realtime-agent --resume', () => {
     expect(r.code, r.stderr).toBe(0);
     const session = lines(r.stdout).find((e) => e.type === 'session')!;
     id = String(session.conversation);
-    expect(id).toMatch(/^conv_[0-9a-f]{16}$/);
+    expect(id).toMatch(/^conv_[0-9a-f]{32}$/); // 128 random bits: unguessable
     expect(session).toMatchObject({ resumed: false, store: 'jsonl' });
     expect(r.stderr).toContain(`conversation ${id}`);
     const first = JSON.parse(readFileSync(journal(), 'utf8').split('\n')[0]) as Record<string, unknown>;

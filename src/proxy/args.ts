@@ -3,6 +3,7 @@
 // parser so they mean exactly the same thing.
 import { readFileSync } from 'node:fs';
 import { OPTIONS, parseArgs, UsageError, type CliOptions } from '../cli/args.js';
+import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
 
 /** Agent flags that mean the same on the proxy (session, audio and display flags belong to the client). */
 const SHARED = new Set([
@@ -19,6 +20,39 @@ export interface ProxyCliOptions {
   clientTokens: string[];
   passThrough: boolean;
   tls: boolean;
+  /** The limits given on the command line (the rest keep their defaults). */
+  limits: Partial<ProxyLimits>;
+  /** One line each: a secret was given as an argument (visible in `ps`). */
+  warnings: string[];
+}
+
+const MiB = 1024 * 1024;
+const seconds = (ms: number) => String(ms / 1000);
+
+/** Limit flags: each sets one ProxyLimits field (value x scale); the docs' "Limits" table lists them. */
+export const LIMIT_FLAGS: { flag: string; key: keyof ProxyLimits; arg: string; scale: number; def: string; help: string }[] = [
+  { flag: 'max-connections', key: 'maxConnections', arg: 'N', scale: 1, def: String(DEFAULT_LIMITS.maxConnections), help: 'connections per process; over it a client gets HTTP 503 + Retry-After' },
+  { flag: 'handshake-timeout', key: 'handshakeTimeoutMs', arg: 'S', scale: 1000, def: seconds(DEFAULT_LIMITS.handshakeTimeoutMs), help: 'seconds a client has from connecting to a complete upgrade request (0 = none)' },
+  { flag: 'idle-timeout', key: 'idleTimeoutMs', arg: 'S', scale: 1000, def: seconds(DEFAULT_LIMITS.idleTimeoutMs), help: 'close a connection after this many seconds without a client frame (0 = never)' },
+  { flag: 'client-rate', key: 'clientEventsPerSecond', arg: 'N', scale: 1, def: String(DEFAULT_LIMITS.clientEventsPerSecond), help: 'client events per second per connection; excess events get a rate_limit_exceeded error (0 = off)' },
+  { flag: 'client-burst', key: 'clientEventBurst', arg: 'N', scale: 1, def: String(DEFAULT_LIMITS.clientEventBurst), help: 'client events accepted in a burst above --client-rate' },
+  { flag: 'client-send-soft', key: 'clientSoftLimitBytes', arg: 'MIB', scale: MiB, def: String(DEFAULT_LIMITS.clientSoftLimitBytes / MiB), help: "MiB queued for a client before its upstream is paused" },
+  { flag: 'client-send-hard', key: 'clientHardLimitBytes', arg: 'MIB', scale: MiB, def: String(DEFAULT_LIMITS.clientHardLimitBytes / MiB), help: 'MiB queued for a client before it is closed 1008 (client not reading)' },
+];
+
+/** Flags whose value is a secret: given as an argument, it shows in `ps` and shell history. */
+const SECRET_FLAGS = new Set(['client-token', ...OPTIONS.filter((o) => o.secret).map((o) => o.flag)]);
+
+function readSecretFile(flag: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --${flag} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+  }
+  const v = text.trim();
+  if (!v || /\s/.test(v)) throw new UsageError(`--${flag} ${path} must hold exactly one key (no spaces or extra lines)`);
+  return v;
 }
 
 const PROXY_FLAGS: { flag: string; arg?: string; def: string; help: string }[] = [
@@ -28,11 +62,14 @@ const PROXY_FLAGS: { flag: string; arg?: string; def: string; help: string }[] =
   { flag: 'client-token', arg: 'TOKEN', def: 'none', help: 'a token clients present as their key when the proxy holds the upstream key (repeatable)' },
   { flag: 'client-tokens-file', arg: 'PATH', def: 'none', help: 'file of client tokens, one per line (# comments)' },
   { flag: 'tls', def: 'off', help: 'serve wss: with a self-signed certificate (some clients only open wss: URLs)' },
+  { flag: 'api-key-file', arg: 'PATH', def: 'none', help: 'read the upstream API key from this file (keeps it out of `ps`; or set OPENAI_API_KEY)' },
+  ...LIMIT_FLAGS.map((f) => ({ flag: f.flag, arg: f.arg, def: f.def, help: f.help })),
 ];
 
 export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCliOptions {
   const rest: string[] = [];
-  const out = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false };
+  const out = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false, limits: {} as Partial<ProxyLimits>, warnings: [] as string[] };
+  let keyFromFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     const m = /^--([^=]+)(?:=(.*))?$/.exec(raw);
@@ -44,6 +81,17 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       throw new UsageError(raw.startsWith('-') ? `unknown flag ${raw} (see --help)` : `unexpected argument "${raw}": options start with -- (see --help)`);
     }
     const [, name, inline] = m;
+    if (SECRET_FLAGS.has(name)) {
+      const instead = name === 'client-token' ? '--client-tokens-file' : name === 'api-key' ? '--api-key-file or OPENAI_API_KEY' : 'its environment variable';
+      out.warnings.push(`warning: --${name} on the command line is visible to every local user (ps, shell history): use ${instead}`);
+    }
+    const limit = LIMIT_FLAGS.find((f) => f.flag === name);
+    if (limit) {
+      const v = inline ?? argv[++i];
+      if (v === undefined || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} needs a number >= 0 (${limit.arg}), got "${v ?? ''}"`);
+      out.limits[limit.key] = Math.round(Number(v) * limit.scale);
+      continue;
+    }
     const value = (): string => {
       if (inline !== undefined) return inline;
       const next = argv[i + 1];
@@ -66,6 +114,9 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         break;
       case 'tls':
         out.tls = true;
+        break;
+      case 'api-key-file':
+        keyFromFile = readSecretFile(name, value());
         break;
       case 'client-token': {
         const v = value();
@@ -98,7 +149,13 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       }
     }
   }
-  const base = parseArgs(rest, env);
+  if (keyFromFile !== undefined && rest.some((a) => a.startsWith('--api-key'))) throw new UsageError('--api-key-file and --api-key exclude each other: give the key once');
+  const base = parseArgs(rest, keyFromFile !== undefined ? { ...env, OPENAI_API_KEY: keyFromFile } : env);
+  if (out.passThrough && keyFromFile !== undefined) throw new UsageError('--pass-through and --api-key-file exclude each other: in pass-through each client brings its own key');
+  const { clientSoftLimitBytes: soft = DEFAULT_LIMITS.clientSoftLimitBytes, clientHardLimitBytes: hard = DEFAULT_LIMITS.clientHardLimitBytes } = out.limits;
+  if (soft > hard) throw new UsageError(`--client-send-soft (${soft / MiB} MiB) must not exceed --client-send-hard (${hard / MiB} MiB)`);
+  // The low-water mark follows a lowered soft limit (a quarter of it), so any soft limit is consistent.
+  if (out.limits.clientSoftLimitBytes !== undefined) out.limits.clientLowWaterBytes = Math.min(DEFAULT_LIMITS.clientLowWaterBytes, Math.floor(soft / 4));
   if (out.passThrough && (base.apiKey !== undefined && argv.some((a) => a.startsWith('--api-key')))) {
     throw new UsageError('--pass-through and --api-key exclude each other: in pass-through each client brings its own key');
   }

@@ -68,6 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const secrets: string[] = [...o.clientTokens];
   const say = (line: string) => process.stderr.write(`${redact(line, secrets)}\n`);
+  for (const w of o.warnings) say(`${NAME}: ${w}`);
   const debug = o.base.debug ? say : undefined;
   let backend: Backend;
   try {
@@ -87,6 +88,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     else if (e.type === 'rollover') say(`  ${e.conn} ${e.reason === 'drop' ? 'reconnecting after a drop' : 'rolled over to a new upstream session'}`);
     else if (e.type === 'closed') say(`- ${e.conn} closed (${e.why}) · ${e.summaries} summaries, ${e.rollovers} rollovers · cost $${Number(e.costUsd).toFixed(4)}`);
     else if (e.type === 'inspector') say(`  ${e.conn} inspector ${e.url}`);
+    else if (e.type === 'refused') say(`! ${e.conn} refused (HTTP ${e.status} ${e.code}): ${e.detail}`);
   };
   const preset = o.base.preset === 'seed-demo' ? 'seedDemo' : 'default';
   const engine: NonNullable<Parameters<typeof StartProxy>[0]['engine']> = {
@@ -127,6 +129,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       // ?conversation=<id> resumes from this store (the agent's default: the journal directory).
       store: o.base.store ?? (journalBase ? dirname(journalBase) || '.' : undefined),
       leaseTtlMs: o.base.leaseTtlS * 1000,
+      limits: o.limits,
       transcriptionModel: o.base.transcriptionModel,
       tls: o.tls,
       onEvent: emit,

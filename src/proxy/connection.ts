@@ -13,6 +13,8 @@ import type WebSocket from 'ws';
 import { createRealtimeAgent } from '../agent.js';
 import { peekString, peekType } from './peek.js';
 import { UpstreamLink } from './upstream.js';
+import { ClientRate, IdleWatch, SendBudget } from './client-guard.js';
+import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
 import { CONTINUATION_NOTE } from '../../machines/session.machine.js';
 import { isObject, parseFrame } from '../protocol/parse.js';
 import { AgentError, redact } from '../errors.js';
@@ -44,9 +46,8 @@ const EDITING = new Set(['inserting', 'pruning']);
 /** PROXY_DEBUG=1: every non-audio frame in both directions on the log (development only). */
 const DEBUG = !!process.env.PROXY_DEBUG;
 
-const HIGH_WATER = 8 * 1024 * 1024; // upstream send buffer: stop reading the client above this
-const LOW_WATER = 1024 * 1024;
-const MAX_HELD = 32 * 1024 * 1024; // frames held during a switch or an edit
+/** After a close, a client that has not finished the closing handshake in this time is cut. */
+const CLOSE_GRACE_MS = 2_000;
 
 export interface ConnectionConfig {
   id: string;
@@ -58,6 +59,8 @@ export interface ConnectionConfig {
   /** One JSON-able object per connection event (opened, summary, rollover, closed). */
   onEvent?: (e: Record<string, unknown>) => void;
   log?: (line: string) => void;
+  /** Per-connection limits (send budget, held frames, rate, idle): limits.ts, docs/proxy.md "Limits". */
+  limits?: ProxyLimits;
 }
 
 export type TranscriptionWish = 'unset' | 'on' | 'off';
@@ -98,6 +101,12 @@ export class ProxyConnection extends EventEmitter {
   private responseActive = false;
   private paused = false;
   private early: { data: Buffer; binary: boolean }[] = [];
+  private earlyBytes = 0;
+  // ---- what this client may cost (limits.ts)
+  private readonly limits: ProxyLimits;
+  private readonly budget: SendBudget;
+  private readonly rate: ClientRate;
+  private idle: IdleWatch | null = null;
   private lastUpstreamClose: { code: number; reason: string } | null = null;
   private fatal: AgentError | null = null;
   private ended = false;
@@ -113,6 +122,17 @@ export class ProxyConnection extends EventEmitter {
     super();
     this.id = cfg.id;
     this.log = cfg.log ?? (() => {});
+    this.limits = cfg.limits ?? DEFAULT_LIMITS;
+    this.rate = new ClientRate(this.limits);
+    this.budget = new SendBudget(this.limits, {
+      buffered: () => this.client?.bufferedAmount ?? this.earlyBytes,
+      pauseUpstream: () => this.link?.ws.pause(),
+      resumeUpstream: () => this.link?.ws.resume(),
+      overflow: (reason) => {
+        this.log(`[${this.id}] ${reason}: closing it`);
+        void this.close(reason, 1008, reason);
+      },
+    });
     this.secrets = [cfg.agent.connection?.apiKey, cfg.agent.summariser?.apiKey].filter((s): s is string => !!s);
     // Mutable: the summariser switches to the out-of-band realtime kind when the client turns transcription off.
     this.summariserFixed = cfg.agent.summariser?.kind !== undefined;
@@ -144,7 +164,7 @@ export class ProxyConnection extends EventEmitter {
       if (e.fatal) this.fatal = e;
       // Another instance took the stored conversation over: this connection ends (nothing it says
       // from now on would be stored), with a reason the client can act on.
-      if (e.code === 'lease_lost') void this.close('lease lost', LEASE_LOST_CLOSE_CODE, `conversation taken over by another instance: ${cfg.agent.conversation?.id ?? ''}`);
+      if (e.code === 'lease_lost') void this.close('lease lost', LEASE_LOST_CLOSE_CODE, 'conversation taken over by another instance');
     });
     // Held frames wait for the engine to stop editing: each summariser state change and each response
     // start or end may release them.
@@ -178,8 +198,13 @@ export class ProxyConnection extends EventEmitter {
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onClientFrame(data, isBinary));
     ws.on('close', () => void this.close('client closed'));
     ws.on('error', (e) => this.log(`[${this.id}] client socket: ${redact(e.message, this.secrets)}`));
-    for (const f of this.early) this.toClient(f.data, f.binary);
+    this.idle = new IdleWatch(this.limits.idleTimeoutMs, (ms) => void this.close('idle', 1001, `idle: no client frame for ${Math.round(ms / 1000)} s`));
+    // A client's ping is a frame too: a quiet listener that keeps its socket alive is not idle.
+    ws.on('ping', () => this.idle?.touch());
+    const early = this.early;
     this.early = [];
+    this.earlyBytes = 0;
+    for (const f of early) this.toClient(f.data, f.binary);
     // The upstream ended before the upgrade completed (e.g. 101 + error + close 3000 for a bad key):
     // the client still gets the error frames, then the same close.
     if (this.ended) ws.close(this.endedWith.code, truncateReason(this.endedWith.reason));
@@ -203,6 +228,8 @@ export class ProxyConnection extends EventEmitter {
         beforeSend: (l, ev) => (l === this.link ? this.beforeEngineSend(ev) : null),
         onOpen: (l) => {
           if (l !== this.link) return;
+          // A new upstream while the client is not reading stays paused like the one it replaces.
+          if (this.budget.upstreamPaused) l.ws.pause();
           if (this.opened) {
             this.opened.resolve();
             this.opened = null;
@@ -438,6 +465,12 @@ export class ProxyConnection extends EventEmitter {
 
   private onClientFrame(data: Buffer, binary: boolean): void {
     if (this.ended) return;
+    this.idle?.touch();
+    const verdict = this.rate.admit();
+    if (verdict !== 'ok') {
+      this.refuseForRate(data, binary, verdict === 'abusive');
+      return;
+    }
     this.framesUp++;
     if (this.switching || this.holding || this.held.length > 0 || !this.link?.isOpen) {
       this.hold(data, binary);
@@ -498,6 +531,7 @@ export class ProxyConnection extends EventEmitter {
     if (typeof ev.event_id !== 'string') {
       ev.event_id = `event_proxy_${++this.assignedCounter}`;
       this.assignedIds.add(ev.event_id);
+      if (this.assignedIds.size > 4096) this.assignedIds.delete(this.assignedIds.values().next().value as string); // bounded, as engineIds
       assigned = true;
     }
     this.pendingUpdates.push({ who: 'client', eventId: ev.event_id, assigned });
@@ -531,10 +565,22 @@ export class ProxyConnection extends EventEmitter {
     });
   }
 
+  /** Over the event rate: the frame is not forwarded; the client gets the service's error shape. */
+  private refuseForRate(data: Buffer, binary: boolean, abusive: boolean): void {
+    if (abusive) {
+      const reason = `rate limit: ${this.rate.refused} events refused, over ${this.limits.clientEventsPerSecond}/s`;
+      this.log(`[${this.id}] ${reason}: closing it`);
+      void this.close(reason, 1008, reason);
+      return;
+    }
+    const eventId = binary ? null : peekString(data, 'event_id');
+    this.toClient(this.rate.errorFrame(eventId, ++this.assignedCounter), false);
+  }
+
   private hold(data: Buffer, binary: boolean): void {
     this.held.push({ data, binary });
     this.heldBytes += data.length;
-    if (this.heldBytes > MAX_HELD) this.pauseClient();
+    if (this.heldBytes > this.limits.maxHeldBytes) this.pauseClient();
   }
 
   /** Sends held frames in order until one has to wait again. */
@@ -550,11 +596,11 @@ export class ProxyConnection extends EventEmitter {
       this.held.shift();
       this.heldBytes -= f.data.length;
     }
-    if (this.paused && this.heldBytes < LOW_WATER) this.resumeClient();
+    if (this.paused && this.heldBytes < this.limits.upstreamLowWaterBytes) this.resumeClient();
   }
 
   private backpressure(): void {
-    if (!this.paused && this.link && this.link.bufferedAmount > HIGH_WATER) this.pauseClient();
+    if (!this.paused && this.link && this.link.bufferedAmount > this.limits.upstreamHighWaterBytes) this.pauseClient();
   }
 
   private pauseClient(): void {
@@ -562,7 +608,8 @@ export class ProxyConnection extends EventEmitter {
     this.paused = true;
     this.client.pause();
     const t = setInterval(() => {
-      if (this.ended || ((this.link?.bufferedAmount ?? 0) < LOW_WATER && this.heldBytes < LOW_WATER)) {
+      const low = this.limits.upstreamLowWaterBytes;
+      if (this.ended || ((this.link?.bufferedAmount ?? 0) < low && this.heldBytes < low)) {
         clearInterval(t);
         this.resumeClient();
       }
@@ -576,11 +623,17 @@ export class ProxyConnection extends EventEmitter {
   }
 
   private toClient(data: Buffer | string, binary: boolean): void {
+    if (this.ended && !this.client) return;
     if (!this.client) {
-      this.early.push({ data: typeof data === 'string' ? Buffer.from(data) : data, binary });
+      const buf = typeof data === 'string' ? Buffer.from(data) : data;
+      this.early.push({ data: buf, binary });
+      this.earlyBytes += buf.length;
+      this.budget.check();
       return;
     }
-    if (this.client.readyState === 1) this.client.send(data, { binary });
+    if (this.client.readyState !== 1) return;
+    this.client.send(data, { binary });
+    this.budget.check();
   }
 
   // ---- ending ----------------------------------------------------------------------------------
@@ -601,8 +654,22 @@ export class ProxyConnection extends EventEmitter {
     if (this.ended) return;
     this.ended = true;
     this.endedWith = { code, reason };
+    this.budget.stop();
+    this.idle?.stop();
+    // Ended before the upstream opened (e.g. the client left during the handshake): start() settles.
+    if (this.opened) {
+      this.opened.reject({ error: new AgentError('socket_closed', `connection closed before the upstream opened (${why})`, true), status: null });
+      this.opened = null;
+    }
     const costUsd = this.agent.actor.getSnapshot().context.costUsd as number;
-    if (this.client && this.client.readyState === 1) this.client.close(code, truncateReason(reason));
+    const client = this.client;
+    if (client && client.readyState === 1) {
+      client.close(code, truncateReason(reason));
+      // A client that does not read never answers the close: its queued bytes go with its socket.
+      setTimeout(() => {
+        if (client.readyState !== 3) client.terminate();
+      }, CLOSE_GRACE_MS).unref();
+    }
     await this.agent.stop().catch(() => {});
     this.cfg.onEvent?.({
       type: 'closed',
@@ -615,6 +682,7 @@ export class ProxyConnection extends EventEmitter {
       rollovers: this.rollovers,
       framesUp: this.framesUp,
       framesDown: this.framesDown,
+      ...(this.rate.refused ? { rateLimited: this.rate.refused } : {}),
     });
     this.emit('closed');
   }

@@ -2,3 +2,5 @@
 export { startProxy, clientCredential, isLoopback, REALTIME_PATHS, type ProxyOptions, type ProxyAuth, type RealtimeProxy } from './server.js';
 export { ProxyConnection, type ConnectionConfig } from './connection.js';
 export { peekType, peekString } from './peek.js';
+export { DEFAULT_LIMITS, memoryBoundPerConnection, type ProxyLimits } from './limits.js';
+export { CONVERSATION_HEADER } from './principal.js';

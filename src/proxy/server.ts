@@ -10,8 +10,12 @@ import { WebSocketServer } from 'ws';
 import { requestKey, selfSignedPem } from '../emulator/server.js';
 import { ProxyConnection } from './connection.js';
 import { AgentError, redact } from '../errors.js';
-import { openConversation, storeFromSpec, type OpenedConversation } from '../store/open.js';
+import { DEFAULT_LEASE_TTL_MS, openConversation, storeFromSpec, type OpenedConversation } from '../store/open.js';
 import type { ConversationStore } from '../store/types.js';
+import { guardHandshakes } from './handshake.js';
+import { resolveLimits, type ProxyLimits } from './limits.js';
+import { conversationFor, CONVERSATION_HEADER, principalOf } from './principal.js';
+import { storeRefusal } from './store-refusal.js';
 import type { AgentOptions, ConnectionOptions, SummariserOptions } from '../types.js';
 
 export const REALTIME_PATHS = new Set(['/v1/realtime', '/realtime', '/openai/v1/realtime']);
@@ -47,6 +51,8 @@ export interface ProxyOptions {
   store?: string | ConversationStore;
   /** Lease length of a stored conversation (default 30 s). */
   leaseTtlMs?: number;
+  /** Per-connection and per-process limits; each unset one keeps its default (limits.ts, docs/proxy.md "Limits"). */
+  limits?: Partial<ProxyLimits>;
   transcriptionModel?: string;
   /** Serve wss: with a self-signed certificate (true) or the given PEM pair. */
   tls?: boolean | { cert: string; key: string };
@@ -95,13 +101,17 @@ function tokenMatches(given: string, tokens: readonly string[]): boolean {
 }
 
 /** Refuses an upgrade with an HTTP status and a JSON error body, as the real service does. */
-function refuse(socket: Socket, status: number, code: string, message: string): void {
+function refuse(socket: Socket, status: number, code: string, message: string, extraHeaders = ''): void {
+  if (socket.destroyed) return;
   const body = JSON.stringify({ error: { type: status === 401 ? 'invalid_request_error' : 'proxy_error', code, message } });
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}Connection: close\r\n\r\n${body}`);
 }
 
-
+/**
+ * Account headers a client may send upstream, only with its own key (pass-through): with the
+ * proxy's key they would bill or route the proxy's account as the client chose.
+ */
 const PASS_HEADERS = ['openai-organization', 'openai-project', 'openai-beta'];
 
 export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
@@ -112,15 +122,20 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
   }
   const log = o.log ?? (() => {});
   const secrets = [o.connection.apiKey, o.summariser.apiKey, ...tokens].filter((s): s is string => !!s);
+  const limits = resolveLimits(o.limits);
+  const leaseTtlMs = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   const tls = o.tls === true ? await selfSignedPem(host, 'realtime-proxy') : o.tls || undefined;
-  const server: Server = tls ? createHttps({ cert: tls.cert, key: tls.key }) : createHttp();
+  const server: Server = tls
+    ? createHttps({ cert: tls.cert, key: tls.key, ...(limits.handshakeTimeoutMs > 0 ? { handshakeTimeout: limits.handshakeTimeoutMs } : {}) })
+    : createHttp();
+  const handshakes = guardHandshakes(server, !!tls, limits.handshakeTimeoutMs);
   server.on('request', (_req, res) => {
-    res.writeHead(426, { 'Content-Type': 'text/plain' }).end('realtime-proxy: connect with a WebSocket to /v1/realtime?model=...\n');
+    res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' }).end('realtime-proxy: connect with a WebSocket to /v1/realtime?model=...\n');
   });
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    maxPayload: 16 * 1024 * 1024,
+    maxPayload: limits.maxPayloadBytes,
     // Client frames go upstream as bytes and the upstream validates them: no UTF-8 pass in the proxy.
     skipUTF8Validation: true,
     // Browser clients offer ["realtime", "openai-insecure-api-key.…"]: answer with "realtime".
@@ -129,11 +144,59 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
   const live = new Set<ProxyConnection>();
   // Opened at the first ?conversation= connect (a store that is down then gives 503 and is tried again).
   const store: ConversationStore | undefined = typeof o.store === 'string' ? storeFromSpec(o.store) : o.store;
+  /** Upgrades being admitted (store, upstream): they count against maxConnections too. */
+  let admitting = 0;
+  /** Their sockets: a proxy shutting down cuts them, which closes whatever was opened for them. */
+  const handshaking = new Set<Socket>();
+  let shuttingDown = false;
   let counter = 0;
   const prefix = randomBytes(3).toString('hex');
+  // The 101 names the conversation the connection holds (the id the client gave, or the one minted for "new").
+  const conversationOfRequest = new WeakMap<IncomingMessage, string>();
+  wss.on('headers', (headers, req) => {
+    const id = conversationOfRequest.get(req);
+    if (id) headers.push(`${CONVERSATION_HEADER}: ${id}`);
+  });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => {});
+    handshakes.arrived(socket);
+    if (shuttingDown) {
+      refuse(socket, 503, 'proxy_shutting_down', 'the proxy is shutting down; reconnect to another instance', 'Retry-After: 1\r\n');
+      return;
+    }
+    if (live.size + admitting >= limits.maxConnections) {
+      log(`refused a connection: ${live.size + admitting} open, limit ${limits.maxConnections}`);
+      refuse(socket, 503, 'too_many_connections', `the proxy is at its connection limit (${limits.maxConnections}); retry shortly`, 'Retry-After: 5\r\n');
+      return;
+    }
+    admitting++;
+    handshaking.add(socket);
+    // From here to the end of the upgrade the client may leave at any moment: whatever has been
+    // opened for it by then (the stored conversation's lease, the engine and its upstream) is closed
+    // at once, never left running for a socket that is gone.
+    let gone = socket.destroyed;
+    let conn: ProxyConnection | undefined;
+    let conversation: OpenedConversation | undefined;
+    // Until a ProxyConnection owns it (its engine closes it), the stored conversation is closed here, once.
+    const dropConversation = async () => {
+      const c = conversation;
+      conversation = undefined;
+      await c?.close();
+    };
+    const leave = () => {
+      gone = true;
+      if (conn) void conn.close('client left during the handshake');
+      else void dropConversation();
+    };
+    socket.once('close', leave);
+    let admitted = false;
+    const settle = () => {
+      if (admitted) return;
+      admitted = true;
+      admitting--;
+      handshaking.delete(socket);
+    };
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://proxy');
       if (!REALTIME_PATHS.has(url.pathname.replace(/\/+$/, ''))) {
@@ -155,7 +218,7 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
       const id = `${prefix}-${++counter}`;
       const model = url.searchParams.get('model') ?? o.connection.model ?? 'gpt-realtime';
       const headers: Record<string, string> = {};
-      for (const h of PASS_HEADERS) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h] as string;
+      if (o.auth.mode === 'passthrough') for (const h of PASS_HEADERS) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h] as string;
       let agentOptions: AgentOptions = {
         ...(o.engine ?? {}),
         connection: { ...o.connection, apiKey: upstreamKey, ...(o.connection.azureEndpoint ? {} : { model }) },
@@ -164,30 +227,39 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
         log: (line) => log(`[${id}] ${redact(line, [...secrets, upstreamKey ?? ''])}`),
       };
       // ?conversation=<id>: the store's conversation, resumed (or created under that id); it is the journal.
-      const conversationId = url.searchParams.get('conversation');
-      let conversation: OpenedConversation | undefined;
-      if (conversationId !== null) {
+      const conversationParam = url.searchParams.get('conversation');
+      if (conversationParam !== null) {
         if (!store) {
           refuse(socket, 400, 'no_conversation_store', '?conversation= needs a conversation store: start the proxy with --store DIR|postgres://...');
           return;
         }
-        if (!/^[A-Za-z0-9_.-]{1,100}$/.test(conversationId) || conversationId.startsWith('.')) {
-          refuse(socket, 400, 'invalid_conversation_id', 'a conversation id is 1-100 letters, digits, "_", "-" or "." (not starting with ".")');
+        // Bound to the client's principal: another principal's id is to this client an unused one.
+        const wanted = conversationFor(principalOf(o.auth.mode, given, tokens.length > 0), conversationParam);
+        if (!wanted.ok) {
+          refuse(socket, 400, 'invalid_conversation_id', wanted.message);
           return;
         }
         try {
-          conversation = await openConversation({ store, resume: conversationId, createMissing: true, leaseTtlMs: o.leaseTtlMs, log: (line) => log(`[${id}] ${line}`) });
+          conversation = await openConversation({ store, resume: wanted.storeId, createMissing: true, leaseTtlMs, log: (line) => log(`[${id}] ${line}`) });
         } catch (e) {
-          const err = e instanceof AgentError ? e : new AgentError('store_unavailable', String((e as Error)?.message ?? e), true);
-          const status = err.code === 'conversation_busy' ? 409 : err.code === 'store_unavailable' ? 503 : 400;
-          refuse(socket, status, err.code, redact(err.message, secrets));
+          const r = storeRefusal(e, leaseTtlMs);
+          const detail = `conversation ${wanted.storeId}: ${redact(r.logMessage, secrets)}`;
+          log(`[${id}] ${detail}`);
+          // The operator sees the cause (also without --debug); the client only its class.
+          o.onEvent?.({ type: 'refused', conn: id, status: r.status, code: r.code, detail });
+          refuse(socket, r.status, r.code, r.clientMessage);
           return;
         }
+        if (gone) {
+          await dropConversation();
+          return;
+        }
+        conversationOfRequest.set(req, wanted.clientId);
         agentOptions = { ...agentOptions, conversation, journal: undefined };
       }
-      if (o.setupConnection) agentOptions = await o.setupConnection({ url, headers: req.headers }, agentOptions);
-      let conn: ProxyConnection;
       try {
+        if (o.setupConnection) agentOptions = await o.setupConnection({ url, headers: req.headers }, agentOptions);
+        if (gone) throw new Error('the client left during the handshake');
         conn = new ProxyConnection({
           id,
           agent: agentOptions,
@@ -195,36 +267,48 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
           upstreamHeaders: headers,
           onEvent: o.onEvent,
           log,
+          limits,
         });
       } catch (e) {
-        await conversation?.close();
+        await dropConversation();
         refuse(socket, 400, 'bad_request', redact((e as Error).message, [...secrets, upstreamKey ?? '']));
         return;
       }
-      const detach = o.onConnection?.(conn);
-      live.add(conn);
-      conn.once('closed', () => {
-        live.delete(conn);
+      const opened = conn;
+      const detach = o.onConnection?.(opened);
+      live.add(opened);
+      settle();
+      opened.once('closed', () => {
+        live.delete(opened);
         detach?.();
       });
       try {
-        await conn.start();
+        await opened.start();
       } catch (f) {
         const { error, status } = f as { error: Error; status: number | null };
         const msg = redact(error.message, [...secrets, upstreamKey ?? '']);
         refuse(socket, status && status >= 400 ? status : 502, status === 401 ? 'invalid_api_key' : 'upstream_unavailable', msg);
-        await conn.close('upstream failed');
+        await opened.close('upstream failed');
         return;
       }
-      if (socket.destroyed) {
-        await conn.close('client left during the handshake');
+      if (gone || socket.destroyed) {
+        await opened.close('client left during the handshake');
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => conn.attachClient(ws));
-    })().catch((e) => {
-      log(`upgrade failed: ${redact(String((e as Error)?.message ?? e), secrets)}`);
-      if (!socket.destroyed) refuse(socket, 502, 'proxy_error', 'the proxy could not open the connection');
-    });
+      // handleUpgrade calls back only if the socket is still usable; otherwise it destroys it and
+      // the 'close' watcher above ends the connection.
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('close', leave);
+        opened.attachClient(ws);
+      });
+    })()
+      .catch((e) => {
+        log(`upgrade failed: ${redact(String((e as Error)?.message ?? e), secrets)}`);
+        refuse(socket, 502, 'proxy_error', 'the proxy could not open the connection');
+        if (conn) void conn.close('upgrade failed');
+        else void dropConversation();
+      })
+      .finally(settle);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -242,6 +326,8 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
     connections: () => [...live],
     close: () =>
       (closing ??= (async () => {
+        shuttingDown = true;
+        for (const s of handshaking) s.destroy();
         await Promise.all([...live].map((c) => c.close('proxy shutting down', 1001, 'proxy shutting down')));
         wss.close();
         await new Promise<void>((r) => server.close(() => r()));

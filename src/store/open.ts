@@ -53,8 +53,9 @@ export interface OpenedConversation {
   close(): Promise<void>;
 }
 
+/** A fresh conversation id: 128 random bits, so an id cannot be guessed (realtime-proxy mints them for clients). */
 export function newConversationId(): string {
-  return `conv_${randomBytes(8).toString('hex')}`;
+  return `conv_${randomBytes(16).toString('hex')}`;
 }
 
 export function isPostgresUrl(s: string): boolean {
