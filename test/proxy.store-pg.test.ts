@@ -54,7 +54,7 @@ describe.skipIf(!!pgMissing)(`PostgreSQL store behind the proxy${pgMissing ? ` (
       await Promise.all(clients.map((c) => c.close()));
       await Promise.all(clients.map((c) => c.closed));
       for (let i = 0; i < 500 && rig.proxy.connections().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
-      const n = await probe.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".conversations WHERE id LIKE 'pool-%' AND holder IS NULL`);
+      const n = await probe.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".conversations WHERE id LIKE '%.pool-%' AND holder IS NULL`);
       expect(Number(n.rows[0].n)).toBe(CONVERSATIONS);
       // A conversation's close released its lease and left the shared store open: the next connect works.
       const again = await RawClient.connect(`${rig.proxy.url}?conversation=pool-0`, { key: 'x' });

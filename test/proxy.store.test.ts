@@ -4,6 +4,7 @@
 // client deleted (the summary) does not come back on resume. Real ws clients, the real proxy and
 // engine, the emulator upstream, real files; the file system (atimes, the journal and spill files) and
 // the emulator's record of the server conversation are the oracles.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,9 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 const lines = (path: string): Ev[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev) : []);
 const textOf = (item: Ev) => (item?.content ?? []).map((p: Ev) => p.text ?? p.transcript ?? '').join(' ');
 const OLD = new Date('2001-01-01T00:00:00Z');
+/** The store id of a local client's conversation, as docs/proxy.md states it: p + 16 hex of sha256("rtc-principal:local") + "." + id. */
+const LOCAL = createHash('sha256').update('rtc-principal:local').digest('hex').slice(0, 16);
+const stored = (id: string) => `p${LOCAL}.${id}`;
 
 describe('directory store behind the proxy', () => {
   it('a connect reads no other journal: unrelated (and corrupt) journals are not read, nothing is logged about them', async () => {
@@ -65,7 +69,7 @@ describe('directory store behind the proxy', () => {
       for (const f of [other, corrupt]) expect(statSync(f).atime.getTime(), f).toBe(OLD.getTime());
       expect(logs.filter((l) => /corrupt|other\.jsonl|damaged/.test(l))).toEqual([]);
       // The resumed conversation was read: its seed holds what was said.
-      expect(lines(join(dir, 'n1.jsonl')).filter((l) => l.type === 'conversation')).toHaveLength(2);
+      expect(lines(join(dir, `${stored('n1')}.jsonl`)).filter((l) => l.type === 'conversation')).toHaveLength(2);
     } finally {
       await rig.close();
     }
@@ -74,8 +78,8 @@ describe('directory store behind the proxy', () => {
   it('at connect: a torn last line is cut and the conversation resumes; a damaged journal is HTTP 400 journal_damaged, not 503', async () => {
     const dir = freshDir();
     const l = (o: Record<string, unknown>) => JSON.stringify({ v: 1, t: '2026-01-01T00:00:00.000Z', ...o }) + '\n';
-    writeFileSync(join(dir, 'torn.jsonl'), l({ k: 'a.1', type: 'conversation', id: 'torn' }) + l({ k: 'a.2', type: 'turn', id: 'i1', role: 'user', kind: 'message', text: 'Grace Hopper here', textState: 'final' }) + '{"v":1,"k":"a.3","type":"tu');
-    writeFileSync(join(dir, 'bad.jsonl'), l({ k: 'b.1', type: 'conversation', id: 'bad' }) + 'garbage\n' + l({ k: 'b.3', type: 'end', reason: 'x' }));
+    writeFileSync(join(dir, `${stored('torn')}.jsonl`), l({ k: 'a.1', type: 'conversation', id: stored('torn') }) + l({ k: 'a.2', type: 'turn', id: 'i1', role: 'user', kind: 'message', text: 'Grace Hopper here', textState: 'final' }) + '{"v":1,"k":"a.3","type":"tu');
+    writeFileSync(join(dir, `${stored('bad')}.jsonl`), l({ k: 'b.1', type: 'conversation', id: stored('bad') }) + 'garbage\n' + l({ k: 'b.3', type: 'end', reason: 'x' }));
     const logs: string[] = [];
     const rig = await proxyOnEmulator({ seed: 34, replyWords: 6 }, { store: dir, log: (x) => logs.push(x) });
     try {
@@ -109,7 +113,7 @@ describe('directory store behind the proxy', () => {
       leaseTtlMs: 60_000,
     });
     const id = 'c-lease-1';
-    const journal = join(dir, `${id}.jsonl`);
+    const journal = join(dir, `${stored(id)}.jsonl`);
     try {
       const ca = await RawClient.connect(`${a.proxy.url}?conversation=${id}`, { key: 'x' });
       await ca.waitFor('session.created');
