@@ -10,6 +10,8 @@ import { proxyOnEmulator, type ProxyRig } from './helpers/proxy-rig.js';
 const TRIGGER = 1_500;
 const TARGET = 700;
 const TURNS = Number(process.env.FOLD_TURNS ?? 40);
+// The policy's transcript wait (the default policy waits 3,000 ms; 500 keeps the test short).
+const WAIT_MS = Number(process.env.FOLD_WAIT_MS ?? 500);
 
 let rig: ProxyRig;
 const events: Record<string, unknown>[] = [];
@@ -18,7 +20,7 @@ beforeAll(async () => {
   rig = await proxyOnEmulator(
     { seed: 14, replyWords: 30 },
     {
-      engine: { policy: { triggerTokens: TRIGGER, targetTokens: TARGET, keepLastTurns: 2, transcriptWaitMs: 500 }, reconnect: false },
+      engine: { policy: { triggerTokens: TRIGGER, targetTokens: TARGET, keepLastTurns: 2, transcriptWaitMs: WAIT_MS }, reconnect: false },
       onEvent: (e) => events.push(e),
     },
   );
