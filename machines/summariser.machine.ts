@@ -52,7 +52,19 @@ export interface SummariserInput {
 }
 
 export type SummariserEvent =
-  | { type: 'SUMMARISE'; turns: Turn[]; window: number; audioMs: Record<string, number>; responseActive: boolean }
+  | {
+      type: 'SUMMARISE';
+      turns: Turn[];
+      window: number;
+      audioMs: Record<string, number>;
+      responseActive: boolean;
+    }
+  /**
+   * Whether the server transcribes user audio (from each session.created/updated). Off: no
+   * transcript will come, so nothing is waited for and a user audio turn still "pending" is folded as
+   * it is (the window from usage decides). Default on.
+   */
+  | { type: 'TRANSCRIPTION'; on: boolean }
   | { type: 'TURNS'; turns: Turn[] }
   | { type: 'RESPONSE.ACTIVE'; active: boolean }
   /** The connection changed (reconnect, rollover): a summary under way no longer matches the server. */
@@ -88,6 +100,8 @@ export interface SummariserContext {
   window: number;
   audioMs: Record<string, number>;
   responseActive: boolean;
+  /** Transcripts will come for pending user turns (false: input transcription is off). */
+  transcripts: boolean;
   plan: FoldPlan | null;
   /** Why the last plan was skipped, for the SKIPPED report. */
   skipReason: string | null;
@@ -99,6 +113,9 @@ export interface SummariserContext {
 export const INTERRUPTED = 'interrupted by a reconnect: the next session carries these turns verbatim instead';
 
 const pendingOf = (turns: readonly Turn[]) => turns.filter((t) => t.role === 'user' && t.textState === 'pending').map((t) => t.id);
+
+/** Without transcription a pending user turn stays audio only: the fold takes it as it is (text "none"). */
+const asHeard = (turns: Turn[]): Turn[] => turns.map((t) => (t.textState === 'pending' ? { ...t, textState: 'none' } : t));
 
 export const summariserMachine = setup({
   // Stryker disable next-line ObjectLiteral: carries TypeScript types only; nothing reads it at run time
@@ -119,7 +136,8 @@ export const summariserMachine = setup({
     }),
   },
   guards: {
-    noPendingTranscripts: ({ context }) => pendingOf(context.turns).length === 0,
+    // Nothing to wait for: every transcript is in, or none will come (transcription off).
+    noPendingTranscripts: ({ context }) => !context.transcripts || pendingOf(context.turns).length === 0,
     nothingToFold: ({ context }) => context.plan === null,
     quiet: ({ context }) => !context.responseActive,
     emptySummary: (_, params: { text: string }) => params.text.trim().length === 0,
@@ -143,9 +161,10 @@ export const summariserMachine = setup({
     })),
     takeTurns: assign({ turns: (_, params: { turns: Turn[] }) => params.turns }),
     setResponseActive: assign({ responseActive: (_, params: { active: boolean }) => params.active }),
+    setTranscripts: assign({ transcripts: (_, params: { on: boolean }) => params.on }),
     plan: assign(({ context }) => {
       const result = context.strategy.planFold({
-        turns: context.turns,
+        turns: context.transcripts ? context.turns : asHeard(context.turns),
         window: context.window,
         // Without a trigger (a bare summariser), the window that asked for the summary stands in.
         policy: { ...context.policy, triggerTokens: context.policy.triggerTokens ?? context.window },
@@ -177,6 +196,7 @@ export const summariserMachine = setup({
     audioMs: {},
     // Stryker disable next-line BooleanLiteral: every SUMMARISE sets it before the quiet guard reads it
     responseActive: false,
+    transcripts: true,
     plan: null,
     skipReason: null,
     summaryId: null,
@@ -185,6 +205,7 @@ export const summariserMachine = setup({
   initial: 'idle',
   on: {
     'RESPONSE.ACTIVE': { actions: { type: 'setResponseActive', params: ({ event }) => ({ active: event.active }) } },
+    TRANSCRIPTION: { actions: { type: 'setTranscripts', params: ({ event }) => ({ on: event.on }) } },
   },
   states: {
     idle: {
@@ -192,13 +213,16 @@ export const summariserMachine = setup({
       on: {
         SUMMARISE: {
           target: 'collecting',
-          actions: { type: 'takeRequest', params: ({ event: { turns, window, audioMs, responseActive } }) => ({ turns, window, audioMs, responseActive }) },
+          actions: {
+            type: 'takeRequest',
+            params: ({ event: { turns, window, audioMs, responseActive } }) => ({ turns, window, audioMs, responseActive }),
+          },
         },
       },
     },
     collecting: {
       entry: [
-        { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }) },
+        { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: context.transcripts ? pendingOf(context.turns) : [] }) },
         { type: 'announce', params: { state: 'collecting' } },
       ],
       always: { guard: 'noPendingTranscripts', target: 'planning' },

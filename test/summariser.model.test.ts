@@ -39,6 +39,7 @@ const PAYLOADS: Record<string, AnyEventObject[]> = {
   SUMMARISE: [summarise(FOLDABLE, false), summarise(WITH_PENDING, false), summarise(TOO_FEW, false), summarise(FOLDABLE, true)],
   TURNS: [{ type: 'TURNS', turns: FOLDABLE }],
   'RESPONSE.ACTIVE': [{ type: 'RESPONSE.ACTIVE', active: true }, { type: 'RESPONSE.ACTIVE', active: false }],
+  TRANSCRIPTION: [{ type: 'TRANSCRIPTION', on: false }, { type: 'TRANSCRIPTION', on: true }],
   'xstate.done.actor.summarise': [
     { type: 'xstate.done.actor.summarise', output: { text: `  ${SUMMARY}\n` } },
     { type: 'xstate.done.actor.summarise', output: { text: ' \n\t ' } },
@@ -61,6 +62,8 @@ interface Expected {
   phase: Phase;
   turns: Turn[];
   responseActive: boolean;
+  /** The server transcribes user audio (TRANSCRIPTION); off, no transcript is waited for. */
+  transcripts: boolean;
   count: number;
   text: string | null;
   reports: Partial<SummariserReport>[];
@@ -68,7 +71,7 @@ interface Expected {
   inserts: { id: string; text: string; role: string }[];
   deletes: string[][];
 }
-const INITIAL: Expected = { phase: 'idle', turns: [], responseActive: false, count: 0, text: null, reports: [], summariseCalls: [], inserts: [], deletes: [] };
+const INITIAL: Expected = { phase: 'idle', turns: [], responseActive: false, transcripts: true, count: 0, text: null, reports: [], summariseCalls: [], inserts: [], deletes: [] };
 const WAIT = 'xstate.after.transcriptWait.summariser.collecting';
 const COOL = 'xstate.after.cooldown.summariser.cooldown';
 const INTERRUPTED = /interrupted by a reconnect/;
@@ -122,17 +125,25 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
     quietCheck();
     return e;
   }
+  // Transcripts to wait for: none when transcription is off (no transcript will come).
+  const waitingFor = () => (e.transcripts ? pendingIds(e.turns) : []);
+  // In any state; turned off while collecting, nothing is left to wait for: planning starts.
+  if (ev.type === 'TRANSCRIPTION') {
+    e.transcripts = ev.on as boolean;
+    if (e.phase === 'collecting' && !waitingFor().length) plan();
+    return e;
+  }
   switch (`${prev.phase}:${ev.type}`) {
     case 'idle:SUMMARISE':
       e.turns = ev.turns as Turn[];
       e.responseActive = ev.responseActive as boolean;
-      report({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingIds(e.turns) });
+      report({ type: 'SUMMARISER.COLLECTING', pendingIds: waitingFor() });
       enter('collecting');
-      if (!pendingIds(e.turns).length) plan();
+      if (!waitingFor().length) plan();
       return e;
     case 'collecting:TURNS':
       e.turns = ev.turns as Turn[];
-      if (!pendingIds(e.turns).length) plan();
+      if (!waitingFor().length) plan();
       return e;
     case `collecting:${WAIT}`:
       plan();
@@ -197,11 +208,11 @@ function oracle(prev: Expected, ev: AnyEventObject): Expected {
 }
 
 // ---- the walk --------------------------------------------------------------------------------------
-type Snap = { value: unknown; context: { responseActive: boolean; turns: Turn[]; count: number; text: string | null } };
+type Snap = { value: unknown; context: { responseActive: boolean; transcripts: boolean; turns: Turn[]; count: number; text: string | null } };
 const model = machineTestModel<Snap>(summariserMachine, {
   input: { parentRef: reportCollector<SummariserReport>().ref, policy } satisfies SummariserInput,
   payloads: PAYLOADS,
-  key: (s) => [s.value, s.context.responseActive, pendingIds(s.context.turns).length, s.context.turns.length, s.context.count,
+  key: (s) => [s.value, s.context.responseActive, s.context.transcripts, pendingIds(s.context.turns).length, s.context.turns.length, s.context.count,
     s.context.text === null ? null : s.context.text.trim() === '' ? 'blank' : 'text'],
   // One summary round and the start of a second (a second SUMMARISE from idle repeats the first).
   stopWhen: (s) => s.context.count > 1,
@@ -317,6 +328,24 @@ describe('summariser machine: what it waits for, and its defaults', () => {
       { type: 'SUMMARISER.COLLECTING', pendingIds: [] },
       { type: 'SUMMARISER.STATE', state: 'collecting' },
       { type: 'SUMMARISER.STATE', state: 'planning' },
+    ]);
+    actor.stop();
+  });
+
+  it('transcription off: a user audio turn still pending is folded at once, not waited for nor kept', async () => {
+    const doubles = summariserDoubles();
+    const parent = reportCollector<SummariserReport>();
+    const actor = createActor(summariserMachine.provide({ actors: doubles.actors }), { input: { parentRef: parent.ref, policy } }).start();
+    // u1 (outside the protected tail) never got a transcript: with transcription on it would be waited
+    // for, then kept verbatim; with it off, no transcript will come and the fold takes it.
+    const unheard = [turn('u1', 'user', null, 'pending'), ...FOLDABLE.slice(1)];
+    actor.send({ type: 'TRANSCRIPTION', on: false });
+    actor.send({ type: 'SUMMARISE', turns: unheard, window: 3000, audioMs: {}, responseActive: false });
+    expect(parent.events.slice(0, 4)).toEqual([
+      { type: 'SUMMARISER.COLLECTING', pendingIds: [] },
+      { type: 'SUMMARISER.STATE', state: 'collecting' },
+      { type: 'SUMMARISER.STATE', state: 'planning' },
+      { type: 'SUMMARISER.STARTED', id: 'sum_001', replaces: FOLD, windowBefore: 3000 },
     ]);
     actor.stop();
   });

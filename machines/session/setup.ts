@@ -14,7 +14,7 @@ import { INTERRUPTED, summariserMachine } from '../summariser.machine.js';
 import { transcriptMachine } from '../transcript.machine.js';
 import { toolsMachine } from '../tools.machine.js';
 import { abortTools, answerTools, functionCalls, reportTools, runTools } from './tools.js';
-import { applyReduced, asEnqueue, backoffDelay, huntId, mirrorOf, NEVER, oneLine, rolloverDelay, str } from './effects.js';
+import { applyReduced, asEnqueue, backoffDelay, type Enqueue, huntId, mirrorOf, NEVER, oneLine, rolloverDelay, str } from './effects.js';
 import { CONTINUATION_NOTE, type SessionContext, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand, type SummaryPhase } from './types.js';
 
 /** The fatal rule for a server `error` event, if it is one (the one table: src/protocol/server-errors.ts). */
@@ -22,6 +22,16 @@ function fatalRule(event: SessionEvent) {
   if (event.type !== 'SERVER.EVENT' || event.event.type !== 'error' || !isObject(event.event.error)) return null;
   const rule = classifyServerError(str(event.event.error.code), str(event.event.error.message));
   return rule.class === 'fatal' ? rule : null;
+}
+
+/**
+ * What the server says about input transcription: a GA session's `audio.input` without a
+ * transcription config (null, or omitted as the SDK types it) means no transcript will come for user
+ * audio, so a summary folds on usage alone. A session without `audio.input` (beta) changes nothing.
+ */
+function tellTranscription(session: Record<string, unknown>, enqueue: Enqueue): void {
+  const input = isObject(session.audio) && isObject(session.audio.input) ? session.audio.input : null;
+  if (input) enqueue.sendTo('summariser', { type: 'TRANSCRIPTION', on: isObject(input.transcription) });
 }
 
 const PHASE: Record<string, SummaryPhase> = {
@@ -146,10 +156,12 @@ export const sessionSetup = setup({
             url: context.input.url,
             dialect: context.input.dialect,
           };
+          tellTranscription(s, enqueue);
           enqueue.raise({ type: 'SESSION.CREATED', info });
           return;
         }
         case 'session.updated':
+          tellTranscription(isObject(ev.session) ? ev.session : {}, enqueue);
           enqueue.raise({ type: 'SESSION.UPDATED' });
           return;
         case 'error': {

@@ -5,6 +5,7 @@ import type { WebSocket,RawData } from 'ws';
 import { clientEventFromBeta } from '../protocol/dialect.js';
 import type { WireEvent } from '../protocol/events.js';
 import { E } from './errors.js';
+import { MAX_JSON_DEPTH, scanFrame } from '../protocol/frame-scan.js';
 import type { Ids,Rng } from './rng.js';
 import {
 applyGaSessionUpdate,
@@ -28,7 +29,10 @@ export class RealtimeSession extends Responses {
   protected override onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     if (isBinary) return this.emitError(E.binaryFrame(), null);
-    const raw = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // Bounded before anything parses or walks it: a frame thousands of levels deep is refused whole.
+    if (scanFrame(buf).tooDeep) return this.emitError(E.invalidJson(`recursion limit exceeded: the event nests deeper than ${MAX_JSON_DEPTH} levels.`), null);
+    const raw = buf.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);

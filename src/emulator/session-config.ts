@@ -166,7 +166,12 @@ function parseFormat(v: unknown, path: string): AudioFormatType | EmulatorError 
   if (!isObj(v)) return E.invalidType(path, 'an object', v);
   const bad = checkKeys(v, ['type', 'rate'], path);
   if (bad) return bad;
+  if (v.type === undefined) return E.missingParameter(`${path}.type`);
   if (!FORMAT_TYPES.includes(v.type as AudioFormatType)) return E.invalidValue(`${path}.type`, v.type, FORMAT_TYPES);
+  // G.711 formats have no rate in the GA schema ({type:'audio/pcmu'} | {type:'audio/pcma'}, 8 kHz
+  // by definition): a rate there is refused as the service refuses any field its schema lacks,
+  // never dropped (the live frame for this case is not captured; the shape is unknown_parameter).
+  if (v.type !== 'audio/pcm' && v.rate !== undefined) return E.unknownParameter(`${path}.rate`);
   if (v.type === 'audio/pcm' && v.rate !== undefined) {
     if (typeof v.rate !== 'number' || !Number.isInteger(v.rate)) return E.invalidType(`${path}.rate`, 'an integer', v.rate);
     // Captured: 16000 -> integer_below_min_value "Expected a value >= 24000". Above 24000 is our guess.

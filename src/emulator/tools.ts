@@ -1,5 +1,6 @@
 // Model-initiated function calls: which tools the deterministic model calls, and with what
 // arguments (README "Function calling"). Pure functions of the tools and the user's text.
+import { setOwn } from '../protocol/safe-json.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -103,22 +104,22 @@ export function synthesiseArguments(schema: unknown, text: string): Record<strin
         .sort((a, b) => a.at - b.at);
       if (mentioned.length) {
         takenEnum.add(String(mentioned[0].v));
-        out[key] = mentioned[0].v;
-      } else if (must) out[key] = p.enum[0];
+        setOwn(out, key, mentioned[0].v);
+      } else if (must) setOwn(out, key, p.enum[0]);
       continue;
     }
     if (types.includes('number') || types.includes('integer')) {
       if (nextNumber < numbers.length) {
         const n = numbers[nextNumber++];
-        out[key] = types.includes('integer') && !types.includes('number') ? Math.round(n) : n;
-      } else if (must) out[key] = typeof p.default === 'number' ? p.default : 0;
+        setOwn(out, key, types.includes('integer') && !types.includes('number') ? Math.round(n) : n);
+      } else if (must) setOwn(out, key, typeof p.default === 'number' ? p.default : 0);
       continue;
     }
     if (!must) continue;
-    if (types.includes('string')) out[key] = capitalised ?? (typeof p.default === 'string' ? p.default : '');
-    else if (types.includes('boolean')) out[key] = false;
-    else if (types.includes('array')) out[key] = p.default ?? [];
-    else out[key] = p.default ?? {};
+    if (types.includes('string')) setOwn(out, key, capitalised ?? (typeof p.default === 'string' ? p.default : ''));
+    else if (types.includes('boolean')) setOwn(out, key, false);
+    else if (types.includes('array')) setOwn(out, key, p.default ?? []);
+    else setOwn(out, key, p.default ?? {});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // Both the client socket adapter and the emulator use these functions, so one table is tested once.
 import type { WireEvent } from './events.js';
 import { isObject } from './parse.js';
+import { setOwn } from './safe-json.js';
 import { SERVER_EVENT_RENAMES_BETA_TO_GA } from './event-registry.js';
 
 type Obj = Record<string, unknown>;
@@ -142,7 +143,7 @@ function mapItemLists(k: string, v: unknown, map: (item: unknown) => unknown): u
 function translateToBeta(o: Obj, rules: readonly FieldRule[], gaOnly: readonly string[]): Obj {
   const moved = new Set(rules.map((r) => r.ga[0]));
   const out: Obj = {};
-  for (const [k, v] of Object.entries(o)) if (!moved.has(k) && !gaOnly.includes(k)) out[k] = mapItemLists(k, v, itemToBeta);
+  for (const [k, v] of Object.entries(o)) if (!moved.has(k) && !gaOnly.includes(k)) setOwn(out, k, mapItemLists(k, v, itemToBeta));
   for (const r of rules) {
     const v = getPath(o, r.ga);
     if (v !== ABSENT) out[r.beta] = r.toBeta ? r.toBeta(v) : v;
@@ -153,7 +154,7 @@ function translateToBeta(o: Obj, rules: readonly FieldRule[], gaOnly: readonly s
 function translateFromBeta(o: Obj, rules: readonly FieldRule[], start: Obj = {}): Obj {
   const moved = new Set(rules.map((r) => r.beta));
   const out: Obj = { ...start };
-  for (const [k, v] of Object.entries(o)) if (!moved.has(k) && !BETA_ONLY.includes(k)) out[k] = mapItemLists(k, v, itemFromBeta);
+  for (const [k, v] of Object.entries(o)) if (!moved.has(k) && !BETA_ONLY.includes(k)) setOwn(out, k, mapItemLists(k, v, itemFromBeta));
   for (const r of rules) if (r.beta in o) setPath(out, r.ga, r.fromBeta ? r.fromBeta(o[r.beta]) : o[r.beta]);
   return out;
 }

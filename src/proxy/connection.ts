@@ -11,7 +11,9 @@
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { createRealtimeAgent } from '../agent.js';
-import { peekString, peekType } from './peek.js';
+import { peekString } from './peek.js';
+import { scanFrame, MAX_JSON_DEPTH } from '../protocol/frame-scan.js';
+import { copyJson, mergeJson } from '../protocol/safe-json.js';
 import { UpstreamLink } from './upstream.js';
 import { ClientRate, IdleWatch, SendBudget } from './client-guard.js';
 import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
@@ -86,7 +88,8 @@ export class ProxyConnection extends EventEmitter {
   /** The in-band response the client saw created and not yet done (as response.created described it). */
   private clientResponse: Record<string, unknown> | null = null;
   // ---- who asked what upstream (per link)
-  private pendingUpdates: { who: 'engine' | 'client'; eventId: string; assigned: boolean }[] = [];
+  /** Session updates awaiting the server's answer; a client's patch is recorded only once accepted. */
+  private pendingUpdates: { who: 'engine' | 'client'; eventId: string; assigned: boolean; patch?: Record<string, unknown> }[] = [];
   private engineIds = new Set<string>();
   private engineRetrieves = new Map<string, number>();
   private oob = new Set<string>();
@@ -195,7 +198,7 @@ export class ProxyConnection extends EventEmitter {
   /** The client socket, once the upgrade is complete. */
   attachClient(ws: WebSocket): void {
     this.client = ws;
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.onClientFrame(data, isBinary));
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.contained('client frame', () => this.onClientFrame(data, isBinary)));
     ws.on('close', () => void this.close('client closed'));
     ws.on('error', (e) => this.log(`[${this.id}] client socket: ${redact(e.message, this.secrets)}`));
     this.idle = new IdleWatch(this.limits.idleTimeoutMs, (ms) => void this.close('idle', 1001, `idle: no client frame for ${Math.round(ms / 1000)} s`));
@@ -217,6 +220,8 @@ export class ProxyConnection extends EventEmitter {
     this.generation++;
     this.pendingResponse = false;
     this.responseActive = false; // a new upstream session has no response in flight
+    // Client updates the old session never answered: kept (the new session gets them in the replay).
+    for (const p of this.pendingUpdates) if (p.patch) mergeJson(this.clientConfig, p.patch);
     this.pendingUpdates = [];
     this.engineIds = new Set();
     this.engineRetrieves = new Map();
@@ -224,7 +229,7 @@ export class ProxyConnection extends EventEmitter {
     const link = new UpstreamLink(
       o,
       {
-        onFrame: (l, data, binary) => this.onUpstreamFrame(l, data, binary),
+        onFrame: (l, data, binary) => this.contained('upstream frame', () => this.onUpstreamFrame(l, data, binary)),
         beforeSend: (l, ev) => (l === this.link ? this.beforeEngineSend(ev) : null),
         onOpen: (l) => {
           if (l !== this.link) return;
@@ -259,7 +264,14 @@ export class ProxyConnection extends EventEmitter {
       this.toClient(data, true);
       return;
     }
-    const t = peekType(data);
+    const scan = scanFrame(data);
+    if (scan.tooDeep) {
+      // Nothing of ours may walk it; the client may make of it what it can.
+      this.log(`[${this.id}] upstream frame nested deeper than ${MAX_JSON_DEPTH} levels: forwarded unread`);
+      this.toClient(data, false);
+      return;
+    }
+    const t = scan.type;
     if (t !== null && FORWARD_ONLY.has(t)) {
       // Out-of-band summary output (text) is ours; everything else streams straight through.
       if (this.oob.size === 0 || !this.oob.has(peekString(data, 'response_id') ?? '')) this.toClient(data, false);
@@ -285,6 +297,9 @@ export class ProxyConnection extends EventEmitter {
         break;
       case 'session.updated': {
         const who = this.pendingUpdates.shift();
+        // Accepted: now part of what the client configured (a rejected one never is, so a rollover
+        // does not replay what the service refused).
+        if (who?.patch) mergeJson(this.clientConfig, who.patch);
         show = who?.who === 'engine' ? false : this.clientView(ev);
         break;
       }
@@ -450,7 +465,7 @@ export class ProxyConnection extends EventEmitter {
     if (this.generation === 0) {
       return this.transcription === 'off' ? { type: 'realtime' } : { type: 'realtime', audio: { input: { transcription } } };
     }
-    const c = structuredClone(this.clientConfig) as Record<string, any>;
+    const c = copyJson(this.clientConfig) as Record<string, any>;
     c.type ??= 'realtime';
     if (this.transcription !== 'off') {
       c.audio = isObject(c.audio) ? c.audio : {};
@@ -491,33 +506,72 @@ export class ProxyConnection extends EventEmitter {
       link.sendRaw(data, true);
       return true;
     }
-    const t = peekType(data);
+    // The event's own top-level type, wherever it stands; audio appends (type first) are never parsed.
+    const scan = scanFrame(data);
+    if (scan.tooDeep) {
+      this.refuseDeep();
+      return true;
+    }
+    let t = scan.type;
+    let event: Ev | null = null;
+    if (t === null) {
+      const parsed = parseFrame(data);
+      if (parsed.ok) {
+        event = parsed.event as Ev;
+        t = event.type;
+      }
+    }
     if (DEBUG && t !== 'input_audio_buffer.append') this.log(`[${this.id}] up ${data.toString().slice(0, 200)} (summariser ${this.summariserNow})`);
-    if (t === 'input_audio_buffer.append' || t === null) {
-      link.sendRaw(data);
-    } else if (t === 'session.update') {
-      this.clientSessionUpdate(data);
+    if (t === 'session.update') {
+      this.clientSessionUpdate(data, event);
     } else if (t === 'response.create') {
       if (this.editing()) return false;
       link.sendRaw(data);
       // Until the server starts it, the engine must not roll over under it.
       this.clientResponsePending(true);
     } else {
-      link.sendRaw(data);
+      link.sendRaw(data); // audio, everything else, and what is not JSON: the server explains
     }
     this.backpressure();
     return true;
   }
 
-  private clientSessionUpdate(data: Buffer): void {
-    const parsed = parseFrame(data);
+  /**
+   * A client frame nested deeper than MAX_JSON_DEPTH: answered with the service's error shape (as a
+   * frame it cannot parse), never parsed, walked or forwarded.
+   */
+  private refuseDeep(): void {
+    const error = {
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+      message: `Invalid event: failed to parse JSON value. The event nests deeper than ${MAX_JSON_DEPTH} levels (refused by the proxy).`,
+      param: null,
+      event_id: null,
+    };
+    this.toClient(JSON.stringify({ type: 'error', event_id: `event_proxy_${++this.assignedCounter}`, error }), false);
+  }
+
+  /**
+   * Runs one socket handler: an exception in it ends this connection (1011) and never the process
+   * nor another connection.
+   */
+  private contained(what: string, handler: () => void): void {
+    try {
+      handler();
+    } catch (e) {
+      this.log(`[${this.id}] ${what} handler failed: ${redact(e instanceof Error ? e.message : String(e), this.secrets)}`);
+      void this.close(`${what} handler failed`, 1011, 'internal error in the proxy').catch(() => {});
+    }
+  }
+
+  private clientSessionUpdate(data: Buffer, event: Ev | null): void {
+    const parsed = event ? ({ ok: true, event } as const) : parseFrame(data);
     const s = parsed.ok && isObject(parsed.event.session) ? parsed.event.session : null;
     if (!parsed.ok || !s) {
       this.link!.sendRaw(data); // the server explains what is wrong with it
       return;
     }
     const ev = { ...parsed.event } as Ev;
-    mergeInto(this.clientConfig, s);
     const input = isObject(s.audio) && isObject(s.audio.input) ? s.audio.input : null;
     if (input && 'transcription' in input) {
       this.transcription = input.transcription === null ? 'off' : 'on';
@@ -534,7 +588,7 @@ export class ProxyConnection extends EventEmitter {
       if (this.assignedIds.size > 4096) this.assignedIds.delete(this.assignedIds.values().next().value as string); // bounded, as engineIds
       assigned = true;
     }
-    this.pendingUpdates.push({ who: 'client', eventId: ev.event_id, assigned });
+    this.pendingUpdates.push({ who: 'client', eventId: ev.event_id, assigned, patch: s });
     this.link!.sendRaw(JSON.stringify(ev));
   }
 
@@ -693,12 +747,4 @@ function truncateReason(r: string): string {
   let s = r.replace(/\s+/g, ' ');
   while (Buffer.byteLength(s) > 123) s = s.slice(0, -1);
   return s;
-}
-
-/** Deep merge of a partial session.update into what the client configured so far. */
-function mergeInto(into: Record<string, unknown>, patch: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(patch)) {
-    if (isObject(v) && isObject(into[k])) mergeInto(into[k] as Record<string, unknown>, v);
-    else into[k] = isObject(v) ? structuredClone(v) : v;
-  }
 }

@@ -1,23 +1,17 @@
-// Cheap look at a JSON frame: the event type from the first bytes, without JSON.parse. Audio appends
-// and audio deltas (most of the traffic) are forwarded on this alone, untouched.
+// Cheap look at a JSON frame without JSON.parse. Audio appends and audio deltas (most of the traffic)
+// are forwarded on their type alone, untouched.
 
-const TYPE_KEY = Buffer.from('"type":"');
+import { scanFrame } from '../protocol/frame-scan.js';
+
 const HEAD = 256;
 
 /**
- * The value of the first `"type":"…"` key within the first 256 bytes, or null. Realtime events put
- * `type` (and `event_id`) before any payload, so the head is enough; a miss falls back to a full parse.
- * A nested `"type"` (e.g. inside `item`) can come first only when the top-level `type` comes later,
- * which no Realtime peer does; the caller still parses everything that is not audio.
+ * The event's own top-level `type`, or null when it cannot be proven without a parse (see scanFrame:
+ * sorted keys, a nested `type` before the top-level one, duplicates and escapes all give the right
+ * answer or null, never a nested type).
  */
 export function peekType(data: Buffer): string | null {
-  const end = Math.min(data.length, HEAD);
-  const at = data.subarray(0, end).indexOf(TYPE_KEY);
-  if (at < 0) return null;
-  const start = at + TYPE_KEY.length;
-  const close = data.indexOf(0x22, start);
-  if (close < 0 || close - start > 80) return null;
-  return data.toString('latin1', start, close);
+  return scanFrame(data).type;
 }
 
 /** The value of `"key":"…"` in the head of a frame (ids are short and unescaped). */

@@ -136,8 +136,8 @@ export async function startProxy(o: ProxyOptions): Promise<RealtimeProxy> {
     noServer: true,
     perMessageDeflate: false,
     maxPayload: limits.maxPayloadBytes,
-    // Client frames go upstream as bytes and the upstream validates them: no UTF-8 pass in the proxy.
-    skipUTF8Validation: true,
+    // Client text frames are UTF-8-validated here (ws closes 1007 on a bad one): forwarded, the service
+    // would close the upstream 1007 and the proxy would take that for a drop. Upstream frames are not.
     // Browser clients offer ["realtime", "openai-insecure-api-key.…"]: answer with "realtime".
     handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : [...protocols][0] ?? false),
   });
