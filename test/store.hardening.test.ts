@@ -65,14 +65,16 @@ describe('torn and damaged journals', () => {
     expect(readdirSync(dir).some((f) => f.includes('.torn-'))).toBe(false);
   });
 
-  it('a bad line in the middle is a journal_damaged conversation error (not store_unavailable), naming no server path', async () => {
+  it('a bad line in the middle is a journal_damaged conversation error (not store_unavailable), naming the file and line for the operator', async () => {
     const dir = freshDir();
     writeFileSync(join(dir, 'bad.jsonl'), line({ k: 'a.1', type: 'conversation', id: 'bad' }) + 'not json at all\n' + line({ k: 'a.3', type: 'end', reason: 'x' }));
     const e = await openConversation({ store: dir, resume: 'bad' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AgentError);
     expect((e as AgentError).code).toBe('journal_damaged');
-    expect((e as AgentError).message).toMatch(/^conversation bad: its journal's line 2 is not valid JSON/);
-    expect((e as AgentError).message).not.toContain(dir);
+    // The operator's message (the CLI's error, the proxy's log) names the file and line; what a proxy
+    // client is told never does (test/proxy.tenants.test.ts).
+    expect((e as AgentError).message).toMatch(/^conversation bad: line 2 of its journal \S*bad\.jsonl is not valid JSON/);
+    expect((e as AgentError).message).toContain(join(dir, 'bad.jsonl'));
     expect(existsSync(join(dir, 'bad.jsonl.lease'))).toBe(false); // the refused resume leaves no lease
   });
 });

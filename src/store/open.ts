@@ -125,7 +125,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     if (e instanceof AgentError) throw e;
     await store.release(id!, holder).catch(() => undefined);
     if (e instanceof JournalDamagedError) {
-      return fail(new AgentError('journal_damaged', `conversation ${id!}: its journal's ${e.message}; move the journal aside or repair that line, then resume again`, true));
+      return fail(new AgentError('journal_damaged', `conversation ${id!}: line ${e.line} of its journal ${e.file} is not valid JSON (the journal is damaged): move that file aside or repair the line, then resume again`, true));
     }
     return fail(new AgentError('store_unavailable', `conversation store ${store.label}: ${oneLine(e)}`, true));
   }
