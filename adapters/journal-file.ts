@@ -85,7 +85,8 @@ export class JsonlStore implements ConversationStore {
   private index: Map<string, string> | null = null;
 
   constructor(readonly dir: string) {
-    this.label = `journal directory ${dir}`;
+    // Absolute, so a message never ends in a bare ".:" for the current directory.
+    this.label = `journal directory ${resolve(dir)}`;
   }
 
   async open(): Promise<void> {

@@ -66,6 +66,8 @@ export interface CliOptions {
   rolloverMarginS: number;
   debug: boolean;
   demo: boolean;
+  /** `conversations`: also list the conversations with no turns. */
+  all: boolean;
   help: boolean;
   version: boolean;
 }
@@ -152,6 +154,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'demo', key: 'demo', kind: 'bool', def: 'off', group: 'General',
     help: "scripted replay of the seed notebook's session on the emulator (what `npm start` runs)" },
   { flag: 'debug', key: 'debug', kind: 'bool', def: 'off', group: 'General', help: 'diagnostics on stderr and stack traces on failure' },
+  { flag: 'all', key: 'all', kind: 'bool', def: 'off', group: 'General',
+    help: 'with `conversations`: also list those with no turns (runs that failed or ended before anything was said), marked "no turns"' },
   { flag: 'help', key: 'help', kind: 'bool', def: '', group: 'General', help: 'show this help' },
   { flag: 'version', key: 'version', kind: 'bool', def: '', group: 'General', help: 'print the version' },
 ];
@@ -233,6 +237,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     rolloverMarginS: 300,
     debug: false,
     demo: false,
+    all: false,
     help: false,
     version: false,
     ...(out as Partial<CliOptions>),
@@ -318,7 +323,7 @@ export function helpText(version: string): string {
     `realtime-agent ${version}: a speech-to-speech agent that keeps its context window healthy`,
     '',
     'Usage: realtime-agent [options]',
-    '       realtime-agent conversations [--store DIR|postgres://…] [--json]   (list stored conversations)',
+    '       realtime-agent conversations [--store DIR|postgres://…] [--json] [--all]   (list stored conversations)',
     '       npm start                       (= realtime-agent --demo)',
     '',
     'With no API key and no --url the built-in emulator answers (synthetic replies, no network).',

@@ -231,9 +231,10 @@ export class EmulatorServer {
     };
     if (path === '/healthz') return json(200, { ok: true });
     if (!this.authorised(req)) {
-      return json(401, {
-        error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
-      });
+      // The same refusal as the WebSocket's (realtime-captures.md): the masked key and where to find yours.
+      const key = requestKey(req);
+      const e = key ? E.invalidApiKey(key) : E.missingAuth();
+      return json(401, { error: { message: e.message, type: e.type, param: e.param, code: e.code } });
     }
     const known =
       path === '/v1/chat/completions' ||

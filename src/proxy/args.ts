@@ -3,6 +3,7 @@
 // parser so they mean exactly the same thing.
 import { readFileSync } from 'node:fs';
 import { OPTIONS, parseArgs, UsageError, type CliOptions } from '../cli/args.js';
+import { fsReason } from '../errors.js';
 
 /** Agent flags that mean the same on the proxy (session, audio and display flags belong to the client). */
 const SHARED = new Set([
@@ -79,7 +80,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         try {
           text = readFileSync(path, 'utf8');
         } catch (e) {
-          throw new UsageError(`cannot read --client-tokens-file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+          throw new UsageError(`cannot read --client-tokens-file ${path}: ${fsReason(e)}`);
         }
         const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
         if (tokens.length === 0) throw new UsageError(`--client-tokens-file ${path} holds no tokens: one per line`);
