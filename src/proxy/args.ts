@@ -20,6 +20,9 @@ export interface ProxyCliOptions {
   clientTokens: string[];
   passThrough: boolean;
   tls: boolean;
+  /** --tls-cert/--tls-key: a PEM pair to serve (implies --tls); else one is made and kept in .rtc/proxy-tls/. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 const PROXY_FLAGS: { flag: string; arg?: string; def: string; help: string }[] = [
@@ -28,12 +31,14 @@ const PROXY_FLAGS: { flag: string; arg?: string; def: string; help: string }[] =
   { flag: 'pass-through', def: 'off', help: "each client's own key goes upstream (never stored); the proxy holds no key" },
   { flag: 'client-token', arg: 'TOKEN', def: 'none', help: 'a token clients present as their key when the proxy holds the upstream key (repeatable)' },
   { flag: 'client-tokens-file', arg: 'PATH', def: 'none', help: 'file of client tokens, one per line (# comments)' },
-  { flag: 'tls', def: 'off', help: 'serve wss: with a self-signed certificate (some clients only open wss: URLs)' },
+  { flag: 'tls', def: 'off', help: 'serve wss: with a self-signed certificate, made once and kept in .rtc/proxy-tls/ (its path and SHA-256 fingerprint are printed)' },
+  { flag: 'tls-cert', arg: 'FILE', def: 'none', help: 'serve wss: with this PEM certificate (with --tls-key; implies --tls)' },
+  { flag: 'tls-key', arg: 'FILE', def: 'none', help: 'the PEM private key of --tls-cert' },
 ];
 
 export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCliOptions {
   const rest: string[] = [];
-  const out = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false };
+  const out: Omit<ProxyCliOptions, 'base'> = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     const m = /^--([^=]+)(?:=(.*))?$/.exec(raw);
@@ -68,6 +73,12 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case 'tls':
         out.tls = true;
         break;
+      case 'tls-cert':
+        out.tlsCert = value();
+        break;
+      case 'tls-key':
+        out.tlsKey = value();
+        break;
       case 'client-token': {
         const v = value();
         if (v.length < 16) throw new UsageError('--client-token must be at least 16 characters (e.g. openssl rand -hex 24)');
@@ -99,6 +110,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       }
     }
   }
+  if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both files');
+  if (out.tlsCert !== undefined) out.tls = true;
   const base = parseArgs(rest, env);
   if (out.passThrough && (base.apiKey !== undefined && argv.some((a) => a.startsWith('--api-key')))) {
     throw new UsageError('--pass-through and --api-key exclude each other: in pass-through each client brings its own key');

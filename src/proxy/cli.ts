@@ -8,6 +8,7 @@ import { packageVersion, versionLine } from '../cli/about.js';
 import { count } from '../cli/format.js';
 import { redact } from '../errors.js';
 import { parseProxyArgs, proxyHelpText, type ProxyCliOptions } from './args.js';
+import { proxyTls, type ProxyTls } from './tls-files.js';
 import type { RealtimeProxy, startProxy as StartProxy } from './server.js';
 import type { AgentOptions } from '../types.js';
 
@@ -103,6 +104,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   let nextInspectPort = o.base.inspect && /^\d+$/.test(o.base.inspect) ? Number(o.base.inspect) : 0;
 
+  // --tls: the certificate clients must trust, kept between runs; where it is and its fingerprint are printed.
+  let tls: ProxyTls | undefined;
+  if (o.tls) {
+    try {
+      tls = await proxyTls({ certFile: o.tlsCert, keyFile: o.tlsKey, host: o.host });
+    } catch (e) {
+      say(`${NAME}: ${(e as Error).message}`);
+      await backend.emulator?.close();
+      return e instanceof UsageError ? 2 : 1;
+    }
+  }
+
   let proxy: RealtimeProxy;
   try {
     // Loaded after the arguments are checked: the engine (and its tokenizer tables) is heavy to load.
@@ -119,7 +132,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       store: o.base.store ?? (journalBase ? dirname(journalBase) || '.' : undefined),
       leaseTtlMs: o.base.leaseTtlS * 1000,
       transcriptionModel: o.base.transcriptionModel,
-      tls: o.tls,
+      tls: tls ? { cert: tls.cert, key: tls.key } : false,
       onEvent: emit,
       log: debug,
       onConnection: inspectorMod
@@ -153,8 +166,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   say(`${NAME} ${packageVersion()} · ${backend.banner}`);
   say(`listening on ${proxy.url}?model=${o.base.model}${o.clientTokens.length ? ' (clients authenticate with their proxy token)' : ''}`);
+  if (tls) {
+    const how = { given: 'given with --tls-cert', created: 'made now, kept for the next runs', reused: 'kept from an earlier run' }[tls.origin];
+    say(`tls certificate: ${tls.certPath} (${how}; valid until ${tls.validTo})`);
+    say(`tls SHA-256 fingerprint: ${tls.fingerprint}`);
+    say(`  trust it: NODE_EXTRA_CA_CERTS=${tls.certPath} for Node clients, or pin the fingerprint`);
+  }
   say(`journal: ${journalBase ? `${journalBase.replace(/(\.jsonl)?$/, '-<connection>.jsonl')}` : 'off'}`);
-  if (json) process.stdout.write(`${JSON.stringify({ type: 'listening', url: proxy.url, backend: backend.kind })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'listening', url: proxy.url, backend: backend.kind, ...(tls ? { certificate: tls.certPath, fingerprint256: tls.fingerprint } : {}) })}\n`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
