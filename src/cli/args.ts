@@ -113,13 +113,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'Context policy', help: 'role of the summary item (assistant text can make the model answer in text only)' },
   { flag: 'summary-language', key: 'summaryLanguage', kind: 'string', arg: 'LANG', def: "the conversation's", group: 'Context policy',
     help: 'language the summary is written in (the notebook used French)' },
-  { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '.rtc/journal-<time>.jsonl', group: 'Context policy',
+  { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '<--store DIR, else .rtc>/journal-<time>.jsonl', group: 'Context policy',
     help: 'append every turn, summary and deletion to this JSONL file' },
   { flag: 'no-journal', key: 'noJournal', kind: 'bool', def: 'off', group: 'Context policy', help: 'keep no journal' },
   { flag: 'store', key: 'store', kind: 'string', arg: 'DIR|postgres://…', env: 'RTC_STORE', def: 'the journal directory (.rtc)', group: 'Context policy',
-    help: 'conversation store: a directory of JSONL journals, or PostgreSQL shared by many instances (?schema=NAME)' },
+    help: 'conversation store: a directory of JSONL journals (new journals are written there), or PostgreSQL shared by many instances (?schema=NAME); the same on realtime-proxy' },
   { flag: 'resume', key: 'resume', kind: 'string', arg: 'ID|FILE', def: 'off', group: 'Context policy',
-    help: 'continue a stored conversation (an id from `realtime-agent conversations`, or a journal file)' },
+    help: 'continue a stored conversation (an id from `realtime-agent conversations`, or a journal file; any other file is refused, untouched)' },
   { flag: 'lease-ttl', key: 'leaseTtlS', kind: 'int', arg: 'SECONDS', def: '30', group: 'Context policy',
     help: 'the conversation lease lasts this long (renewed every third); another instance may resume it once it expires' },
   { flag: 'record', key: 'record', kind: 'string', arg: 'FILE.jsonl', def: 'off', group: 'General',
@@ -156,8 +156,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'debug', key: 'debug', kind: 'bool', def: 'off', group: 'General', help: 'diagnostics on stderr and stack traces on failure' },
   { flag: 'all', key: 'all', kind: 'bool', def: 'off', group: 'General',
     help: 'with `conversations`: also list those with no turns (runs that failed or ended before anything was said), marked "no turns"' },
-  { flag: 'help', key: 'help', kind: 'bool', def: '', group: 'General', help: 'show this help' },
-  { flag: 'version', key: 'version', kind: 'bool', def: '', group: 'General', help: 'print the version' },
+  { flag: 'help', key: 'help', kind: 'bool', def: '', group: 'General', help: 'show this help (-h)' },
+  { flag: 'version', key: 'version', kind: 'bool', def: '', group: 'General', help: 'print "realtime-agent <version>" (-V)' },
 ];
 
 const BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
