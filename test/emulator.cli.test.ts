@@ -117,6 +117,8 @@ describe('realtime-emulator CLI', () => {
       [['--pacing', 'slow'], '--pacing'],
       [['--port', 'abc'], '--port'],
       [['--cert', 'x.pem'], '--key'],
+      [['--cert', 'nope.pem', '--key', 'nope.key'], 'cannot read --cert nope.pem: no such file or directory: check the path'],
+      [['--store', 'st'], '--store: the emulator keeps no conversations'],
     ] as const) {
       const p = run([...args]);
       const r = await exit(p);

@@ -30,7 +30,7 @@ export function statusText(s: { tokens: number; trigger: number; costUsd: number
 }
 
 export function summaryText(s: { turns: number; windowBefore: number; windowAfterEstimate: number }): string {
-  return `summarised ${s.turns} turn${s.turns === 1 ? '' : 's'} into 1, window ${n(s.windowBefore)} -> ${estimate(s.windowAfterEstimate)} (estimate until the next response)`;
+  return `summarised ${count(s.turns, 'turn')} into 1, window ${n(s.windowBefore)} -> ${estimate(s.windowAfterEstimate)} (estimate until the next response)`;
 }
 
 export function skippedText(s: { reason: string }): string {
