@@ -2,12 +2,12 @@
 // emulator with the agent's banner, --json connection lines with the cost, SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv } from './helpers/cli-run.js';
+import { cleanEnv, runCli } from './helpers/cli-run.js';
 import { REPO } from './helpers/audio-env.js';
 import { RawClient } from './helpers/emulator-client.js';
 
@@ -135,4 +135,44 @@ describe.skipIf(!existsSync(BIN))('realtime-proxy --tls', () => {
     expect(r2.status).toBe(2);
     expect(r2.stderr.trim().split('\n').at(-1)).toBe('realtime-proxy: cannot read --tls-cert /nonexistent/c.pem: no such file or directory: check the path');
   }, 60_000);
+});
+
+// Issue 24: --store means the same on the proxy as on the agent: the connections' journals go there.
+describe.skipIf(!existsSync(BIN))('realtime-proxy --store DIR', () => {
+  it("writes each connection's journal in DIR (nothing in .rtc/), and `realtime-agent conversations --store DIR` lists it", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'rtc-proxy-store-'));
+    try {
+      const child = spawn(process.execPath, [BIN, '--port', '0', '--json', '--store', 'st', '--emulator-pacing', 'fast'], { cwd, env: cleanEnv() });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const line = async (type: string) => {
+        for (let i = 0; i < 1500; i++) {
+          const l = out.split('\n').filter(Boolean).map((x) => JSON.parse(x) as Record<string, any>).find((x) => x.type === type);
+          if (l) return l;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error(`no ${type} line`);
+      };
+      const listening = await line('listening');
+      const c = await RawClient.connect(listening.url, { key: 'anything' });
+      await c.waitFor('session.created');
+      c.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello store' }] } });
+      c.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+      await c.waitFor('response.done', 0, 15_000);
+      c.ws.close();
+      await line('closed');
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(existsSync(join(cwd, '.rtc'))).toBe(false);
+      const journals = readdirSync(join(cwd, 'st')).filter((f) => f.endsWith('.jsonl'));
+      expect(journals).toHaveLength(1);
+      const listed = await runCli(['conversations', '--store', 'st', '--json'], { cwd, env: cleanEnv() });
+      const rows = listed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ turns: 2, location: join(cwd, 'st', journals[0]) });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
