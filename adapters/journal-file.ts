@@ -113,7 +113,8 @@ export class JsonlStore implements ConversationStore {
   private scanning: Promise<void> | null = null;
 
   constructor(readonly dir: string) {
-    this.label = `journal directory ${dir}`;
+    // Absolute, so a message never ends in a bare ".:" for the current directory.
+    this.label = `journal directory ${resolve(dir)}`;
   }
 
   async open(): Promise<void> {

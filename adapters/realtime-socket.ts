@@ -48,6 +48,8 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
   private keepalive: KeepAlive | null = null;
   private failed = false;
   private closed = false;
+  /** close() was called: the close that follows is ours, not the server's. */
+  private closing = false;
   private readonly pending = new PendingRequests();
 
   constructor(readonly options: SocketOptions) {
@@ -97,7 +99,8 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
       this.closed = true;
       this.keepalive?.stop();
       const reason = reasonBuf.toString();
-      if (this.opened) options.onFrame?.('close', JSON.stringify({ code, reason }));
+      // `by`: who started the close, so a replay redoes a client close instead of waiting for the server's.
+      if (this.opened) options.onFrame?.('close', JSON.stringify({ code, reason, by: this.closing ? 'client' : 'server' }));
       this.pending.rejectAll(`the connection closed (code ${code}) before the server answered`);
       if (!this.opened && !this.failed) this.fail(new AgentError('unreachable', `the connection to ${where} closed during the handshake (code ${code})`, true));
       if (this.opened) this.emit('close', { code, reason });
@@ -193,7 +196,9 @@ export class RealtimeSocket extends EventEmitter<TransportEvents> implements Rea
   }
 
   close(code = 1000, reason = 'client closing'): void {
-    if (!this.closed) closeOrTerminate(this.ws, code, reason);
+    if (this.closed) return;
+    this.closing = true;
+    closeOrTerminate(this.ws, code, reason);
   }
 }
 

@@ -2,6 +2,7 @@
 // WAVs are converted (downmix by averaging, linear resampling), compressed ones are refused clearly.
 import { closeSync, openSync, readFileSync, writeSync, writeFileSync } from 'node:fs';
 import { PCM_SAMPLE_RATE } from '../src/protocol/constants.js';
+import { fsReason } from '../src/errors.js';
 
 /** The realtime API's sample rate (src/protocol/constants.ts), under the name this module's callers use. */
 export const RATE = PCM_SAMPLE_RATE;
@@ -133,7 +134,7 @@ export function readWav(path: string): DecodedWav {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new WavError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new WavError(`cannot read ${path}: ${fsReason(e)}`);
   }
   return decodeWav(buf, path);
 }
@@ -169,7 +170,7 @@ export class WavWriter {
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      throw new WavError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new WavError(`cannot write ${path}: ${fsReason(e)}`);
     }
     writeSync(this.fd, wavHeader(0xffffffff - 36), 0, 44, 0);
   }

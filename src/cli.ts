@@ -5,14 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRealtimeAgent } from './agent.js';
 import { AgentError, redact } from './errors.js';
 import type { AgentOptions, RealtimeAgent } from './types.js';
 import { helpText, parseArgs, UsageError, type CliOptions } from './cli/args.js';
 import { openBackend, type Backend } from './cli/backend.js';
 import { NOTEBOOK_REPLIES, runDemo } from './cli/demo.js';
-import { historyText } from './cli/format.js';
+import { count, historyText } from './cli/format.js';
+import { packageVersion, versionLine } from './cli/about.js';
 import { chooseIo, describe, type IoChoice } from './cli/io.js';
 import { JsonOutput } from './cli/json-output.js';
 import { loadTools } from './cli/tools.js';
@@ -27,20 +27,6 @@ import { listConversations } from './cli/conversations.js';
 const NAME = 'realtime-agent';
 /** SIGINT/SIGTERM must end the process within 2 s even if a device or the socket hangs. */
 const SHUTDOWN_DEADLINE_MS = 1800;
-
-function version(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // src/cli.ts (tsx) and dist/src/cli.js (built) sit at different depths below package.json.
-  for (const p of [join(here, '..', 'package.json'), join(here, '..', '..', 'package.json')]) {
-    try {
-      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'realtime-context' && pkg.version) return pkg.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return '0.0.0';
-}
 
 /**
  * With a fixed --inspect=PORT the token is kept in .rtc/inspector-token (mode 0600), so an open page
@@ -70,9 +56,10 @@ function storePassword(store: string | undefined): string | undefined {
   }
 }
 
-function defaultJournal(): string {
+/** A new conversation's journal file: in the --store directory when one is given, else in .rtc/. */
+function defaultJournal(dir: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
-  return join('.rtc', `journal-${stamp}.jsonl`);
+  return join(dir, `journal-${stamp}.jsonl`);
 }
 
 class Run {
@@ -130,9 +117,11 @@ class Run {
 
     // The conversation (store, id, lease) comes first: a conversation another instance holds is
     // refused before anything else starts.
+    // --store DIR is where the journal goes (and where `conversations --store DIR` looks); a resumed
+    // conversation keeps writing its own file, so no new one is made for it.
     const pg = o.store !== undefined && isPostgresUrl(o.store);
-    const journal = o.noJournal || pg ? false : (o.journal ?? defaultJournal());
-    if (journal) mkdirSync(dirname(journal), { recursive: true });
+    const journal = o.noJournal || pg ? false : (o.journal ?? defaultJournal(o.store ?? '.rtc'));
+    if (journal && o.resume === undefined) mkdirSync(dirname(journal), { recursive: true });
     if (!o.noJournal) {
       this.conversation = await openConversation({
         store: o.store ?? (journal ? dirname(journal) : '.rtc'),
@@ -178,9 +167,9 @@ class Run {
     };
 
     const banner = [
-      `${NAME} ${version()} · ${this.backend.banner}`,
+      `${NAME} ${packageVersion()} · ${this.backend.banner}`,
       `${io.note}`,
-      conv ? `${conv.plan ? 'resuming' : 'conversation'} ${conv.id}${conv.plan ? ` (${conv.plan.summaries.length} summaries, ${conv.plan.turns.length} verbatim turns in the seed)` : ''}` : '',
+      conv ? `${conv.plan ? 'resuming' : 'conversation'} ${conv.id}${conv.plan ? ` (${count(conv.plan.summaries.length, 'summary', 'summaries')}, ${count(conv.plan.turns.length, 'verbatim turn')} in the seed)` : ''}` : '',
       conv ? (conv.location ? `journal: ${conv.location}` : `store: ${conv.store.label}`) : 'journal: off',
       ...(tools ? [`tools: ${tools.map((t) => t.name).join(', ')}`] : []),
     ].filter(Boolean);
@@ -340,8 +329,12 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (o.help) {
-    process.stdout.write(helpText(version()));
+    process.stdout.write(helpText(packageVersion()));
     return 0;
+  }
+  if (o.all && !listing) {
+    process.stderr.write(`${NAME}: --all only goes with \`realtime-agent conversations\`\n`);
+    return 2;
   }
   if (listing) {
     try {
@@ -353,7 +346,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (o.version) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(versionLine(NAME));
     return 0;
   }
   const run = new Run(o);

@@ -45,3 +45,23 @@ export function redact(text: string, secrets: Iterable<string | undefined | null
   // Anything that looks like an OpenAI key, even one we were not told about.
   return out.replace(/sk-[A-Za-z0-9_-]{8,}/g, 'sk-[redacted]');
 }
+
+/** Why a file could not be read or written, in words and with the fix ("file not found: check the path"), not a bare errno code. */
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory: check the path';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: check its permissions';
+    case 'EISDIR':
+      return 'it is a directory: give a file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory: check the path';
+    case 'ENOSPC':
+      return 'the disk is full';
+    default:
+      return String((e as Error)?.message ?? e).split('\n')[0];
+  }
+}

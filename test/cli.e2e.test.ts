@@ -37,7 +37,7 @@ describe('realtime-agent conventions', () => {
     expect(h.stdout).toMatch(/--no-color .*env: NO_COLOR/);
     const v = await runCli(['--version']);
     expect(v.code).toBe(0);
-    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(v.stdout.trim()).toMatch(/^realtime-agent \d+\.\d+\.\d+$/);
   });
 
   const usage: Array<[string[], RegExp]> = [

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { gauge, historyText, skippedText, statusText, summaryText } from '../src/cli/format.js';
+import { count, gauge, historyText, skippedText, statusText, summaryText } from '../src/cli/format.js';
 import { TerminalView } from '../src/cli/view.js';
 import type { Turn } from '../src/types.js';
 
@@ -13,6 +13,15 @@ function sink(tty = false) {
 const turn = (p: Partial<Turn>): Turn => ({ id: 'item_1', kind: 'message', role: 'user', text: null, textState: 'pending', audio: true, at: 0, ...p });
 
 describe('cli formatting', () => {
+  it('counts in words, singular for one (no "1 summaries")', () => {
+    expect(count(1, 'summary', 'summaries')).toBe('1 summary');
+    expect(count(0, 'summary', 'summaries')).toBe('0 summaries');
+    expect(count(2, 'turn')).toBe('2 turns');
+    expect(count(1, 'verbatim turn')).toBe('1 verbatim turn');
+    expect(count(12345, 'rollover')).toBe('12,345 rollovers');
+    expect(summaryText({ turns: 1, windowBefore: 2100, windowAfterEstimate: 900 })).toMatch(/^summarised 1 turn into 1, /);
+  });
+
   it('formats the status line and the summary line', () => {
     expect(gauge(10, 20, 10)).toBe('[#####.....]');
     expect(gauge(50, 20, 4)).toBe('[####]');

@@ -43,7 +43,8 @@ describe('realtime-emulator CLI', () => {
     const p = run(['--port', '0', '--host', '127.0.0.1', '--pacing', 'fast']);
     const ended = exit(p);
     const [line] = await lines(p, 1);
-    expect(line).toMatch(/^listening ws:\/\/127\.0\.0\.1:\d+\/v1\/realtime \(API key: any non-empty key; GA dialect only, beta refused like OpenAI\)$/);
+    // Without --api-key any key works here: the start line says so, and how to check a real one.
+    expect(line).toMatch(/^listening ws:\/\/127\.0\.0\.1:\d+\/v1\/realtime \(API key: any non-empty key, so a mistyped key works here and not on OpenAI: start with --api-key KEY to check yours; GA dialect only, beta refused like OpenAI\)$/);
     const url = line.split(' ')[1];
     const c = await RawClient.connect(url);
     expect((await c.waitFor('session.created')).session.type).toBe('realtime');
@@ -74,12 +75,50 @@ describe('realtime-emulator CLI', () => {
     expect((await ended).code).toBe(0);
   }, 120_000);
 
+  it('with --api-key a wrong key is refused as the live service refuses it: WebSocket (101, error event, close 3000) and HTTP (401, same error body)', async () => {
+    const good = 'sk-proj-emulator-right-key-1234';
+    const wrong = 'sk-proj-typo-in-the-key-WXYZ';
+    const p = run(['--port', '0', '--api-key', good]);
+    const ended = exit(p);
+    const [line] = await lines(p, 1);
+    expect(line).toContain('API key: only the one given with --api-key; a wrong key is refused like OpenAI does');
+    const url = line.split(' ')[1];
+    // realtime-captures.md, "wrong key": the upgrade succeeds, then one error event and close 3000
+    // `invalid_request_error.invalid_api_key`; the key masked as its first 8 characters, ***…, its last 4.
+    const captured = {
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+      message: `Incorrect API key provided: ${wrong.slice(0, 8)}***…${wrong.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    };
+    const ws = await RawClient.connect(url, { key: wrong });
+    const ev = await ws.waitFor('error');
+    expect(ev.error).toMatchObject(captured);
+    expect(await ws.closed).toEqual({ code: 3000, reason: 'invalid_request_error.invalid_api_key' });
+    // The HTTP endpoints the emulator serves answer a wrong key with 401 and the same error.
+    const base = url.replace('ws:', 'http:').replace('/v1/realtime', '');
+    for (const [method, path, body] of [
+      ['POST', '/v1/chat/completions', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })],
+      ['GET', '/emulator/sessions', undefined],
+    ] as const) {
+      const r = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${wrong}`, 'content-type': 'application/json' }, body });
+      expect(r.status, path).toBe(401);
+      expect(await r.json(), path).toEqual({ error: { ...captured, param: null } });
+    }
+    // The right key works on both.
+    const ok = await fetch(`${base}/emulator/sessions`, { headers: { authorization: `Bearer ${good}` } });
+    expect(ok.status).toBe(200);
+    p.kill('SIGTERM');
+    expect((await ended).code).toBe(0);
+  }, 120_000);
+
   it('a bad flag prints one line naming it and exits 2', async () => {
     for (const [args, needle] of [
       [['--bogus'], '--bogus'],
       [['--pacing', 'slow'], '--pacing'],
       [['--port', 'abc'], '--port'],
       [['--cert', 'x.pem'], '--key'],
+      [['--cert', 'nope.pem', '--key', 'nope.key'], 'cannot read --cert nope.pem: no such file or directory: check the path'],
+      [['--store', 'st'], '--store: the emulator keeps no conversations'],
     ] as const) {
       const p = run([...args]);
       const r = await exit(p);

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareServerEvents, parseRecording, replayRecording, startEmulator } from '../src/emulator/index.js';
 import { createRealtimeAgent } from '../src/agent.js';
 import { stripAudio } from '../adapters/recorder.js';
+import { cleanEnv, runCli } from './helpers/cli-run.js';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'recordings');
 const dir = mkdtempSync(join(tmpdir(), 'rtc-replay-'));
@@ -126,8 +127,9 @@ describe('the recorder (library option `record`)', () => {
     expect(lines.some((l) => l.dir === 'recv' && l.event?.type === 'response.done')).toBe(true);
     const append = lines.find((l) => l.dir === 'send' && l.event?.type === 'input_audio_buffer.append');
     expect(append?.event?.audio).toEqual({ $bytes: 4800 });
-    // a recording of the emulator replays against the emulator with no difference
-    const r = await replayRecording(text.split('\n').filter((l) => !l.includes('"dir":"close"')).join('\n'));
+    // a recording of the emulator replays against the emulator with no difference, its close included
+    expect(lines.at(-1)).toMatchObject({ dir: 'close', code: 1000, by: 'client' });
+    const r = await replayRecording(text);
     expect(r.differences).toEqual([]);
   });
 
@@ -150,4 +152,51 @@ describe('recorder errors', () => {
       expect.objectContaining({ code: 'bad_input', message: expect.stringContaining(`cannot write the recording ${bad}`) }),
     );
   });
+});
+
+// Issue 24: a fresh recording of our own emulator must replay clean. It reported the client's normal
+// close 1000 as a difference (the replay waited for the server to close) and, when the client closed
+// before the service's rate_limits.updated (~40 ms after response.done), that event as extra.
+describe('a recording of the built-in emulator replays clean', () => {
+  it('realtime-agent --record, then realtime-emulator --replay: no differences, exit 0', async () => {
+    const file = join(dir, 'agent.jsonl');
+    const rec = await runCli(['--record', file, '--input', 'text', '--output', 'text', '--no-journal'], { cwd: dir, env: cleanEnv(), stdin: 'hello there\nand a second turn\n' });
+    expect(rec.code, rec.stderr).toBe(0);
+    const closeLine = parseRecording(readFileSync(file, 'utf8')).at(-1);
+    expect(closeLine).toMatchObject({ dir: 'close', code: 1000 });
+    const out = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', '--replay', file], { cwd: process.cwd() });
+      let text = '';
+      p.stdout.on('data', (d) => (text += d.toString()));
+      p.on('close', (code) => resolve({ code, out: text }));
+    });
+    expect(out.out.trim()).toBe(`no differences in 1 connection(s) of ${file}`);
+    expect(out.code).toBe(0);
+  }, 120_000);
+
+  it('a client that closed 5 ms after response.done (before rate_limits.updated): the replay closes as early, nothing extra', async () => {
+    const emu = await startEmulator({ audioPacing: 'fast' });
+    const file = join(dir, 'quick-close.jsonl');
+    const agent = createRealtimeAgent({ connection: { url: emu.url, apiKey: 'sk-quick' }, session: { turnDetection: null, outputModalities: ['text'] }, journal: false, record: file, reconnect: false });
+    try {
+      await agent.start();
+      const done = new Promise((resolve) => agent.on('response.done', resolve));
+      agent.sendText('Hello, quick close');
+      await done;
+    } finally {
+      await agent.stop();
+      await emu.close();
+    }
+    // The recording as a client that closes 5 ms after response.done makes it (how fast our agent
+    // stops depends on the machine's load): no rate_limits.updated, which comes ~40 ms later.
+    const quick = alter(readFileSync(file, 'utf8'), (ls) => {
+      const doneAt = ls.findLast((l) => l.dir === 'recv' && l.event?.type === 'response.done').t as number;
+      return ls.filter((l) => !(l.dir === 'recv' && l.event?.type === 'rate_limits.updated' && l.t > doneAt)).map((l) => (l.dir === 'close' ? { ...l, t: doneAt + 5 } : l));
+    });
+    const lines = parseRecording(quick);
+    expect(lines.at(-2)?.event?.type).toBe('response.done');
+    expect(lines.at(-1)).toMatchObject({ dir: 'close', code: 1000, by: 'client' });
+    const r = await replayRecording(quick);
+    expect(r.differences).toEqual([]);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 // model's reply lists what is in its context): a conversation written to a JSONL journal continues in
 // a new process with `--resume FILE` (and by id), the model can quote the earlier turns, a conversation
 // another live instance holds is refused with one clear line, and `conversations` lists it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,3 +103,117 @@ describe('realtime-agent --resume', () => {
     expect(r.stdout).toContain(id);
   });
 }, 120_000);
+
+// Defects a new user hit (issue 24): a file that is not a journal, lease files left behind, --store
+// ignored, zero-turn runs listed as conversations, "1 summaries".
+describe('realtime-agent --resume and --store, as a newcomer uses them', () => {
+  const fresh = (name: string) => {
+    const d = join(dir, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const leases = (d: string) => readdirSync(d).filter((f) => f.endsWith('.lease') || f.includes('.lease.'));
+
+  it('--resume on a file that is not a journal: one line naming the file and the fix, exit 1, the file byte-for-byte unchanged, no lease left', async () => {
+    const d = fresh('notes');
+    // One line of plain text: the store would skip it as a torn tail and append the session to it.
+    for (const [name, text] of [['notes.txt', 'buy milk\n'], ['two.txt', 'buy milk\ncall Ada\n'], ['data.jsonl', '{"a":1}\n']] as const) {
+      const file = join(d, name);
+      writeFileSync(file, text);
+      const r = await runCli([...base(), '--resume', file], { cwd: d, env: env(), stdin: 'hello\n' });
+      expect(r.code, r.stderr).toBe(1);
+      const err = r.stderr.trim().split('\n');
+      expect(err).toHaveLength(1);
+      expect(err[0]).toBe(`realtime-agent: --resume ${file}: not a journal (line 1 is not a journal entry); nothing was written to it: give a journal written by realtime-agent (.rtc/*.jsonl) or a conversation id from \`realtime-agent conversations\``);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+    expect(leases(d)).toEqual([]);
+    // Nothing else was made either (no .rtc/ with a new journal).
+    expect(readdirSync(d).sort()).toEqual(['data.jsonl', 'notes.txt', 'two.txt']);
+  });
+
+  it('a resume that fails after taking the lease (damaged journal, unreachable server) leaves no lease file', async () => {
+    const d = fresh('damaged');
+    const file = join(d, 'talk.jsonl');
+    const good = (k: number, type: string, extra: string) => `{"v":1,"t":"2026-01-01T00:00:0${k}.000Z","k":"x.${k}","type":"${type}"${extra}}`;
+    writeFileSync(file, [good(1, 'conversation', ',"id":"conv_damaged"'), 'not json at all', good(2, 'end', ',"reason":"stopped"'), ''].join('\n'));
+    const before = readFileSync(file, 'utf8');
+    const r = await runCli([...base(), '--resume', file], { cwd: d, env: env(), stdin: '' });
+    expect(r.code).toBe(1);
+    expect(leases(d)).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(r.stderr.trim().split('\n')).toEqual([`realtime-agent: --resume ${file}: line 2 is not a journal entry, so the journal is damaged; nothing was written to it: repair or remove that line`]);
+    // A good journal whose server is unreachable: the lease was taken, and is given back.
+    const ok = join(d, 'ok.jsonl');
+    writeFileSync(ok, `${good(1, 'conversation', ',"id":"conv_ok"')}\n`);
+    const down = await runCli(['--url', 'ws://127.0.0.1:9/v1/realtime', '--api-key', KEY, '--input', 'text', '--output', 'text', '--reconnect-attempts', '0', '--connect-timeout', '2000', '--resume', ok], { cwd: d, env: env(), stdin: '' });
+    expect(down.code).toBe(1);
+    expect(leases(d)).toEqual([]);
+  });
+
+  it('--store DIR: the journal is written there, `conversations --store DIR` lists it, nothing goes to .rtc/', async () => {
+    const d = fresh('store-opt');
+    const r = await runCli([...base(), '--store', 'st'], { cwd: d, env: env(), stdin: 'hello store\n' });
+    expect(r.code, r.stderr).toBe(0);
+    const id = String(lines(r.stdout).find((e) => e.type === 'session')!.conversation);
+    expect(existsSync(join(d, '.rtc'))).toBe(false);
+    const files = readdirSync(join(d, 'st')).filter((f) => f.endsWith('.jsonl'));
+    expect(files).toHaveLength(1);
+    expect(readFileSync(join(d, 'st', files[0]), 'utf8')).toContain(`"id":"${id}"`);
+    const listed = await runCli(['conversations', '--store', 'st', '--json'], { cwd: d, env: env() });
+    expect(lines(listed.stdout).map((e) => e.id)).toEqual([id]);
+    // RTC_STORE means the same.
+    const viaEnv = await runCli(['conversations', '--json'], { cwd: d, env: cleanEnv({ RTC_STORE: 'st' }) });
+    expect(lines(viaEnv.stdout).map((e) => e.id)).toEqual([id]);
+  });
+
+  it('conversations hides runs with no turns (a failed start); --all lists them, marked "no turns"', async () => {
+    const d = fresh('empties');
+    const talk = await runCli([...base(), '--store', d], { cwd: d, env: env(), stdin: 'hello\n' });
+    const kept = String(lines(talk.stdout).find((e) => e.type === 'session')!.conversation);
+    // A run that fails at once (a WAV file that does not exist) still made a conversation with no turns.
+    const failed = await runCli([...base(), '--store', d, '--input', 'wav:missing.wav'], { cwd: d, env: env(), stdin: '' });
+    expect(failed.code).toBe(1);
+    const all = await runCli(['conversations', '--store', d, '--json', '--all'], { cwd: d, env: env() });
+    const rows = lines(all.stdout);
+    expect(rows).toHaveLength(2);
+    const empty = rows.find((e) => e.id !== kept)!;
+    expect(empty).toMatchObject({ turns: 0, empty: true });
+    const shown = await runCli(['conversations', '--store', d, '--json'], { cwd: d, env: env() });
+    expect(lines(shown.stdout).map((e) => e.id)).toEqual([kept]);
+    const text = await runCli(['conversations', '--store', d], { cwd: d, env: env() });
+    expect(text.stdout).not.toContain(String(empty.id));
+    expect(text.stdout.trim().split('\n').at(-1)).toBe('1 conversation with no turns hidden: --all shows them');
+    const textAll = await runCli(['conversations', '--store', d, '--all'], { cwd: d, env: env() });
+    expect(textAll.stdout.split('\n')[0]).toMatch(/held by\s+note$/);
+    expect(textAll.stdout.split('\n').find((l) => l.startsWith(String(empty.id)))).toMatch(/no turns$/);
+  });
+
+  it('the resume banner counts in words: "1 summary, 1 verbatim turn"', async () => {
+    const d = fresh('plural');
+    const file = join(d, 'one.jsonl');
+    const at = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+    writeFileSync(
+      file,
+      [
+        { v: 1, t: at(1), type: 'conversation', id: 'conv_plural' },
+        { v: 1, t: at(2), type: 'turn', id: 'item_a', role: 'user', kind: 'message', text: 'my name is Ada', textState: 'final', prev: null },
+        { v: 1, t: at(3), type: 'turn', id: 'item_b', role: 'assistant', kind: 'message', text: 'hello Ada', textState: 'final', prev: 'item_a' },
+        { v: 1, t: at(4), type: 'summary', id: 'sum_1', text: 'The user is Ada.', replaces: ['item_a', 'item_b'] },
+        { v: 1, t: at(5), type: 'turn', id: 'item_c', role: 'user', kind: 'message', text: 'still there?', textState: 'final', prev: 'sum_1' },
+      ].map((l) => JSON.stringify(l)).join('\n') + '\n',
+    );
+    const r = await runCli(['--url', emu.url, '--api-key', KEY, '--input', 'text', '--output', 'text', '--resume', file], { cwd: d, env: env(), stdin: '' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain('resuming conv_plural (1 summary, 1 verbatim turn in the seed)');
+  });
+
+  it('errors name the file and the fix, never a bare errno code or a stray ".:"', async () => {
+    const d = fresh('messages');
+    const wav = await runCli([...base(), '--store', d, '--input', 'wav:nope.wav'], { cwd: d, env: env(), stdin: '' });
+    // (--json: the banner lines go to stderr before the error, the last line.)
+    expect(wav.stderr.trim().split('\n').at(-1)).toBe('realtime-agent: --input wav:nope.wav: cannot read nope.wav: no such file or directory: check the path');
+    const unknown = await runCli([...base(), '--store', '.', '--resume', 'conv_nope'], { cwd: d, env: env(), stdin: '' });
+    expect(unknown.stderr.trim()).toBe(`realtime-agent: no conversation conv_nope in journal directory ${d}: list them with \`realtime-agent conversations\``);
+  });
+}, 180_000);

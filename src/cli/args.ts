@@ -66,6 +66,8 @@ export interface CliOptions {
   rolloverMarginS: number;
   debug: boolean;
   demo: boolean;
+  /** `conversations`: also list the conversations with no turns. */
+  all: boolean;
   help: boolean;
   version: boolean;
 }
@@ -111,13 +113,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'Context policy', help: 'role of the summary item (assistant text can make the model answer in text only)' },
   { flag: 'summary-language', key: 'summaryLanguage', kind: 'string', arg: 'LANG', def: "the conversation's", group: 'Context policy',
     help: 'language the summary is written in (the notebook used French)' },
-  { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '.rtc/journal-<time>.jsonl', group: 'Context policy',
+  { flag: 'journal', key: 'journal', kind: 'string', arg: 'PATH', def: '<--store DIR, else .rtc>/journal-<time>.jsonl', group: 'Context policy',
     help: 'append every turn, summary and deletion to this JSONL file' },
   { flag: 'no-journal', key: 'noJournal', kind: 'bool', def: 'off', group: 'Context policy', help: 'keep no journal' },
   { flag: 'store', key: 'store', kind: 'string', arg: 'DIR|postgres://…', env: 'RTC_STORE', def: 'the journal directory (.rtc)', group: 'Context policy',
-    help: 'conversation store: a directory of JSONL journals, or PostgreSQL shared by many instances (?schema=NAME)' },
+    help: 'conversation store: a directory of JSONL journals (new journals are written there), or PostgreSQL shared by many instances (?schema=NAME); the same on realtime-proxy' },
   { flag: 'resume', key: 'resume', kind: 'string', arg: 'ID|FILE', def: 'off', group: 'Context policy',
-    help: 'continue a stored conversation (an id from `realtime-agent conversations`, or a journal file)' },
+    help: 'continue a stored conversation (an id from `realtime-agent conversations`, or a journal file; any other file is refused, untouched)' },
   { flag: 'lease-ttl', key: 'leaseTtlS', kind: 'int', arg: 'SECONDS', def: '30', group: 'Context policy',
     help: 'the conversation lease lasts this long (renewed every third); another instance may resume it once it expires' },
   { flag: 'record', key: 'record', kind: 'string', arg: 'FILE.jsonl', def: 'off', group: 'General',
@@ -152,8 +154,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'demo', key: 'demo', kind: 'bool', def: 'off', group: 'General',
     help: "scripted replay of the seed notebook's session on the emulator (what `npm start` runs)" },
   { flag: 'debug', key: 'debug', kind: 'bool', def: 'off', group: 'General', help: 'diagnostics on stderr and stack traces on failure' },
-  { flag: 'help', key: 'help', kind: 'bool', def: '', group: 'General', help: 'show this help' },
-  { flag: 'version', key: 'version', kind: 'bool', def: '', group: 'General', help: 'print the version' },
+  { flag: 'all', key: 'all', kind: 'bool', def: 'off', group: 'General',
+    help: 'with `conversations`: also list those with no turns (runs that failed or ended before anything was said), marked "no turns"' },
+  { flag: 'help', key: 'help', kind: 'bool', def: '', group: 'General', help: 'show this help (-h)' },
+  { flag: 'version', key: 'version', kind: 'bool', def: '', group: 'General', help: 'print "realtime-agent <version>" (-V)' },
 ];
 
 const BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
@@ -233,6 +237,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     rolloverMarginS: 300,
     debug: false,
     demo: false,
+    all: false,
     help: false,
     version: false,
     ...(out as Partial<CliOptions>),
@@ -318,7 +323,7 @@ export function helpText(version: string): string {
     `realtime-agent ${version}: a speech-to-speech agent that keeps its context window healthy`,
     '',
     'Usage: realtime-agent [options]',
-    '       realtime-agent conversations [--store DIR|postgres://…] [--json]   (list stored conversations)',
+    '       realtime-agent conversations [--store DIR|postgres://…] [--json] [--all]   (list stored conversations)',
     '       npm start                       (= realtime-agent --demo)',
     '',
     'With no API key and no --url the built-in emulator answers (synthetic replies, no network).',

@@ -3,6 +3,9 @@ import type { Turn } from '../types.js';
 
 export const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
+/** A count with its noun, singular for one: count(1, 'summary', 'summaries') = "1 summary", count(2, 'turn') = "2 turns". */
+export const count = (x: number, one: string, many = `${one}s`): string => `${n(x)} ${x === 1 ? one : many}`;
+
 /** A text gauge of the window against the trigger: [#######.....] */
 export function gauge(tokens: number, trigger: number, width = 20): string {
   const ratio = trigger > 0 ? tokens / trigger : 0;
@@ -27,7 +30,7 @@ export function statusText(s: { tokens: number; trigger: number; costUsd: number
 }
 
 export function summaryText(s: { turns: number; windowBefore: number; windowAfterEstimate: number }): string {
-  return `summarised ${s.turns} turn${s.turns === 1 ? '' : 's'} into 1, window ${n(s.windowBefore)} -> ${estimate(s.windowAfterEstimate)} (estimate until the next response)`;
+  return `summarised ${count(s.turns, 'turn')} into 1, window ${n(s.windowBefore)} -> ${estimate(s.windowAfterEstimate)} (estimate until the next response)`;
 }
 
 export function skippedText(s: { reason: string }): string {

@@ -118,7 +118,9 @@ export function sendWavTurn(agent: RealtimeAgent, path: string, log: (l: string)
     }
     pcm = w.pcm;
   } catch (e) {
-    throw new AgentError('bad_input', `--input wav:${path}: ${(e as Error).message.replace(`${path}: `, '').replace(`${path} `, 'file ')}`, true);
+    const msg = (e as Error).message;
+    const own = msg.startsWith(`${path}: `) ? msg.slice(path.length + 2) : msg.startsWith(`${path} `) ? `the file ${msg.slice(path.length + 1)}` : msg;
+    throw new AgentError('bad_input', `--input wav:${path}: ${own}`, true);
   }
   if (pcm.length < 4800) throw new AgentError('bad_input', `--input wav:${path}: shorter than 100 ms; the server needs at least 100 ms of audio`, true);
   for (let off = 0; off < pcm.length; off += CHUNK_BYTES) agent.appendAudio(pcm.subarray(off, off + CHUNK_BYTES));

@@ -2,8 +2,12 @@
 // realtime-emulator: run the local OpenAI Realtime API emulator (see src/emulator/README.md).
 import { startEmulator } from './index.js';
 import type { EmulatorOptions } from './options.js';
+import { fsReason } from '../errors.js';
+import { HELP_FLAGS, packageVersion, VERSION_FLAGS, versionLine } from '../cli/about.js';
 
-const HELP = `realtime-emulator - local, protocol-faithful OpenAI Realtime API server
+const NAME = 'realtime-emulator';
+
+const helpText = (version: string) => `${NAME} ${version}: a local, protocol-faithful OpenAI Realtime API server
 
 Usage: realtime-emulator [options]
 
@@ -11,7 +15,8 @@ Usage: realtime-emulator [options]
   --host ADDR               bind address (default 127.0.0.1)
   --tls                     serve wss:/https: with a self-signed certificate made at start
   --cert FILE --key FILE    serve TLS with this PEM certificate and key
-  --api-key KEY             accept only this API key (default: any non-empty key)
+  --api-key KEY             accept only this API key; a wrong one is refused as OpenAI refuses it
+                            (default: any non-empty key, so a mistyped key works here only)
   --dialect beta            also accept the beta dialect (OpenAI-Beta: realtime=v1); by default a
                             beta client gets an error event and close 4000, as from OpenAI now
   --ping-seconds N          WebSocket ping interval on every session (default 20; 0 = off)
@@ -32,7 +37,10 @@ Usage: realtime-emulator [options]
   --rate-limit-responses N  fault: the first N responses of each session fail (rate limit)
   --seed N                  PRNG seed for ids and random choices (default 1)
   --verbose                 log sessions to stderr
-  --help                    show this help
+  --help, -h                show this help
+  --version, -V             print the version
+
+The emulator keeps no conversations: --store belongs to realtime-agent and realtime-proxy.
 `;
 
 class UsageError extends Error {}
@@ -47,13 +55,14 @@ function num(flag: string, v: string | undefined, opts: { min?: number; max?: nu
   return n;
 }
 
-function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; verbose: boolean; replay?: string } {
+function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; version: boolean; verbose: boolean; replay?: string } {
   const o: EmulatorOptions = { audioPacing: 'realtime' };
   const t: NonNullable<EmulatorOptions['transcription']> = {};
   const f: NonNullable<EmulatorOptions['faults']> = {};
   let cert: string | undefined;
   let key: string | undefined;
   let help = false;
+  let version = false;
   let verbose = false;
   let replay: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -65,11 +74,17 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value (see --help)`);
       return v;
     };
+    if (HELP_FLAGS.includes(flag)) {
+      help = true;
+      continue;
+    }
+    if (VERSION_FLAGS.includes(flag)) {
+      version = true;
+      continue;
+    }
     switch (flag) {
-      case '--help':
-      case '-h':
-        help = true;
-        break;
+      case '--store':
+        throw new UsageError('--store: the emulator keeps no conversations; give --store to realtime-agent or realtime-proxy');
       case '--port':
         o.port = num(flag, val(), { min: 0, max: 65535, int: true });
         break;
@@ -149,7 +164,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
         replay = val();
         break;
       default:
-        throw new UsageError(`unknown option ${a} (see --help)`);
+        throw new UsageError(`unknown flag ${a} (see --help)`);
     }
   }
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key must be given together');
@@ -159,7 +174,7 @@ function parseArgs(argv: string[]): { options: EmulatorOptions; help: boolean; v
   }
   if (Object.keys(t).length) o.transcription = t;
   if (Object.keys(f).length) o.faults = f;
-  return { options: o, help, verbose, replay };
+  return { options: o, help, version, verbose, replay };
 }
 
 async function main(): Promise<void> {
@@ -168,24 +183,31 @@ async function main(): Promise<void> {
     parsed = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`realtime-emulator: ${e.message}\n`);
+      process.stderr.write(`${NAME}: ${e.message}\n`);
       process.exit(2);
     }
     throw e;
   }
   if (parsed.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(helpText(packageVersion()));
+    return;
+  }
+  if (parsed.version) {
+    process.stdout.write(versionLine(NAME));
     return;
   }
   const o = parsed.options;
   if (o.tls && typeof o.tls === 'object') {
     const { readFileSync } = await import('node:fs');
-    try {
-      o.tls = { cert: readFileSync(o.tls.cert, 'utf8'), key: readFileSync(o.tls.key, 'utf8') };
-    } catch (e) {
-      process.stderr.write(`realtime-emulator: cannot read --cert/--key: ${(e as Error).message}\n`);
-      process.exit(2);
-    }
+    const read = (flag: string, path: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        process.stderr.write(`${NAME}: cannot read ${flag} ${path}: ${fsReason(e)} (a PEM file)\n`);
+        process.exit(2);
+      }
+    };
+    o.tls = { cert: read('--cert', o.tls.cert), key: read('--key', o.tls.key) };
   }
   if (typeof o.script === 'string') {
     const { existsSync } = await import('node:fs');
@@ -198,7 +220,10 @@ async function main(): Promise<void> {
   if (parsed.replay !== undefined) return replayMain(parsed.replay, o);
   const emu = await startEmulator(o);
   // The banner says what a client must send: the URL, the key rule, the dialect.
-  const keyRule = o.apiKey ? 'API key: only the one given with --api-key' : 'API key: any non-empty key';
+  // Without --api-key a mistyped key works here and fails on OpenAI: the start line says so.
+  const keyRule = o.apiKey
+    ? 'API key: only the one given with --api-key; a wrong key is refused like OpenAI does'
+    : 'API key: any non-empty key, so a mistyped key works here and not on OpenAI: start with --api-key KEY to check yours';
   process.stdout.write(`listening ${emu.url} (${keyRule}; ${o.allowBeta ? 'GA and beta dialects' : 'GA dialect only, beta refused like OpenAI'})\n`);
   if (emu.certificatePath) process.stdout.write(`certificate ${emu.certificatePath}\n`);
   let stopping = false;

@@ -17,6 +17,8 @@ export interface RecordingLine {
   binary?: number;
   code?: number;
   reason?: string;
+  /** close line: who started the close (recordings made before this field: see clientClosed()). */
+  by?: 'client' | 'server';
   handshake?: { url: string; dialect?: 'ga' | 'beta'; auth?: 'bearer' | 'api-key' | 'none' };
   /** meta line: "partial" = fixtures written from captured facts list only the fields they know. */
   fields?: 'complete' | 'partial';
@@ -101,6 +103,8 @@ function collapse(events: Obj[]): Obj[] {
 
 function kind(v: unknown): string {
   if (v === null) return 'null';
+  // The recorder writes base64 audio as {"$bytes": n}: still a string on the wire.
+  if (isObj(v) && typeof v.$bytes === 'number' && Object.keys(v).length === 1) return 'string';
   if (Array.isArray(v)) return 'array';
   return typeof v;
 }
@@ -200,6 +204,14 @@ function openSocket(url: string, headers: Record<string, string>): Promise<Live>
   });
 }
 
+/**
+ * Whether the recorded close was the client's own: said by `by`, or, in recordings made before `by`
+ * existed, by the reason our client always gives ("client closing").
+ */
+function clientClosed(l: RecordingLine): boolean {
+  return l.by === 'client' || (l.by === undefined && l.reason === 'client closing');
+}
+
 /** Waits until `live` has at least n events, closed, or nothing new arrived for a while. */
 async function catchUp(live: Live, n: number, timeoutMs: number): Promise<void> {
   const start = Date.now();
@@ -212,6 +224,14 @@ async function catchUp(live: Live, n: number, timeoutMs: number): Promise<void> 
       quietSince = Date.now();
     } else if (Date.now() - quietSince > Math.min(1500, timeoutMs)) break;
   }
+}
+
+/** Sends the client's close (codes a client may not send become 1000) and waits for the server's answer. */
+async function closeAndWait(live: Live, code: number, reason: string, timeoutMs: number): Promise<void> {
+  const sendable = code === 1000 || (code >= 3000 && code <= 4999);
+  live.ws.close(sendable ? code : 1000, reason);
+  const start = Date.now();
+  while (!live.close && Date.now() - start < timeoutMs) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** Plays a recording's client side against a fresh emulator per connection and reports the differences. */
@@ -230,7 +250,7 @@ export async function replayRecording(recording: string | RecordingLine[], optio
     // ...and a recorded beta refusal means the server did not allow beta: neither does the emulator.
     const refusedBeta = recordedEvents.some((e) => e.type === 'error' && isObj(e.error) && e.error.code === 'beta_api_shape_disabled');
     const wrongKey = recordedEvents.some((e) => e.type === 'error' && isObj(e.error) && e.error.code === 'invalid_api_key');
-    const emu = await startEmulator({ seed: 1, audioPacing: 'fast', transcription: { delayMs: 5 }, ...options.emulator, allowBeta: hs.dialect === 'beta' && !refusedBeta, ...(wrongKey ? { apiKey: 'sk-replay-expected-key-0000' } : {}) });
+    const emu = await startEmulator({ seed: 1, audioPacing: 'fast', ...options.emulator, allowBeta: hs.dialect === 'beta' && !refusedBeta, ...(wrongKey ? { apiKey: 'sk-replay-expected-key-0000' } : {}) });
     try {
       const recordedUrl = new URL(hs.url);
       const url = new URL(emu.url.replace(/\/v1\/realtime$/, recordedUrl.pathname));
@@ -241,25 +261,52 @@ export async function replayRecording(recording: string | RecordingLine[], optio
       else if (hs.auth === 'api-key') headers['api-key'] = key;
       if (hs.dialect === 'beta') headers['OpenAI-Beta'] = 'realtime=v1';
       const live = await openSocket(url.toString(), headers);
+      const recClose = conn.find((l) => l.dir === 'close');
+      // Each client frame goes out as long after the last server frame it had seen as it did in the
+      // recording (the client's own pace): the server's timers (rate_limits.updated ~40 ms after
+      // response.done, the transcription delay) then race the client's frames as they did, and a
+      // client that closed 10 ms after response.done closes 10 ms after it here too.
+      let anchor: { t: number; at: number; count: number } | null = null;
+      let lastRecvT: number | undefined;
+      const onTime = async (l: RecordingLine): Promise<void> => {
+        if (lastRecvT === undefined || l.t === undefined) return;
+        if (!anchor || anchor.count !== recvSoFar) anchor = { t: lastRecvT, at: Date.now(), count: recvSoFar };
+        const wait = Math.min(stepTimeout, anchor.at + (l.t - anchor.t) - Date.now());
+        if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+      };
       let recvSoFar = 0;
+      let closedByUs = false;
       for (const l of conn) {
         if (l.dir === 'recv') {
           recvSoFar++;
+          lastRecvT = l.t;
           continue;
+        }
+        if (l.dir === 'close' && clientClosed(l) && !live.close) {
+          // The client closed here: close here too, at the same time, so what the server would have
+          // sent later (e.g. rate_limits.updated ~40 ms after response.done) goes to a closed socket
+          // in the replay too, and is in neither.
+          await catchUp(live, recvSoFar, stepTimeout);
+          await onTime(l);
+          await closeAndWait(live, l.code ?? 1000, l.reason ?? '', stepTimeout);
+          closedByUs = true;
+          break;
         }
         if (l.dir !== 'send') continue;
         await catchUp(live, recvSoFar, stepTimeout);
         if (live.close) break;
+        await onTime(l);
         if (l.binary !== undefined) live.ws.send(Buffer.alloc(l.binary), { binary: true });
         else if (l.text !== undefined) live.ws.send(l.text);
         else live.ws.send(JSON.stringify(restoreAudio(l.event)));
       }
-      await catchUp(live, recorded.length, stepTimeout);
-      // Events that follow the last recorded one (e.g. a late rate_limits.updated) get a moment too.
-      await new Promise((r) => setTimeout(r, 100));
+      if (!closedByUs) {
+        await catchUp(live, recorded.length, stepTimeout);
+        // Events that follow the last recorded one (e.g. a late rate_limits.updated) get a moment too.
+        await new Promise((r) => setTimeout(r, 100));
+      }
       differences.push(...compareServerEvents(recordedEvents, live.events, partial, c));
-      const recClose = conn.find((l) => l.dir === 'close');
-      if (recClose && (!live.close || live.close.code !== recClose.code))
+      if (recClose && !closedByUs && (!live.close || live.close.code !== recClose.code))
         differences.push({ connection: c, kind: 'close', at: recorded.length, message: `recorded close ${recClose.code} ${recClose.reason ?? ''}; the emulator ${live.close ? `closed with ${live.close.code} ${live.close.reason}` : 'kept the socket open'}` });
       if (!recClose && live.close) differences.push({ connection: c, kind: 'close', at: recorded.length, message: `the emulator closed with ${live.close.code} ${live.close.reason}; the recording has no close` });
       if (!live.close) live.ws.close();

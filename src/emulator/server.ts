@@ -31,8 +31,8 @@ export interface TlsMaterial {
   dir?: string;
 }
 
-/** A self-signed certificate for loopback (and `host`), valid a week: PEM cert and key, in memory. */
-export async function selfSignedPem(host: string, commonName = 'realtime-emulator'): Promise<{ cert: string; key: string }> {
+/** A self-signed certificate for loopback (and `host`), valid a week unless told: PEM cert and key, in memory. */
+export async function selfSignedPem(host: string, commonName = 'realtime-emulator', validDays = 7): Promise<{ cert: string; key: string }> {
   const altNames: Array<{ type: 2 | 7; value?: string; ip?: string }> = [
     { type: 2, value: 'localhost' },
     { type: 7, ip: '127.0.0.1' },
@@ -44,7 +44,7 @@ export async function selfSignedPem(host: string, commonName = 'realtime-emulato
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 7 * 24 * 3600_000),
+    notAfterDate: new Date(Date.now() + validDays * 24 * 3600_000),
     extensions: [
       { name: 'basicConstraints', cA: true },
       { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
@@ -231,9 +231,10 @@ export class EmulatorServer {
     };
     if (path === '/healthz') return json(200, { ok: true });
     if (!this.authorised(req)) {
-      return json(401, {
-        error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
-      });
+      // The same refusal as the WebSocket's (realtime-captures.md): the masked key and where to find yours.
+      const key = requestKey(req);
+      const e = key ? E.invalidApiKey(key) : E.missingAuth();
+      return json(401, { error: { message: e.message, type: e.type, param: e.param, code: e.code } });
     }
     const known =
       path === '/v1/chat/completions' ||

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { OPTIONS, parseArgs, UsageError, type CliOptions } from '../cli/args.js';
 import { DEFAULT_LIMITS, type ProxyLimits } from './limits.js';
+import { fsReason } from '../errors.js';
 
 /** Agent flags that mean the same on the proxy (session, audio and display flags belong to the client). */
 const SHARED = new Set([
@@ -20,6 +21,9 @@ export interface ProxyCliOptions {
   clientTokens: string[];
   passThrough: boolean;
   tls: boolean;
+  /** --tls-cert/--tls-key: a PEM pair to serve (implies --tls); else one is made and kept in .rtc/proxy-tls/. */
+  tlsCert?: string;
+  tlsKey?: string;
   /** The limits given on the command line (the rest keep their defaults). */
   limits: Partial<ProxyLimits>;
   /** One line each: a secret was given as an argument (visible in `ps`). */
@@ -48,7 +52,7 @@ function readSecretFile(flag: string, path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read --${flag} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+    throw new UsageError(`cannot read --${flag} ${path}: ${fsReason(e)}`);
   }
   const v = text.trim();
   if (!v || /\s/.test(v)) throw new UsageError(`--${flag} ${path} must hold exactly one key (no spaces or extra lines)`);
@@ -61,14 +65,16 @@ const PROXY_FLAGS: { flag: string; arg?: string; def: string; help: string }[] =
   { flag: 'pass-through', def: 'off', help: "each client's own key goes upstream (never stored); the proxy holds no key" },
   { flag: 'client-token', arg: 'TOKEN', def: 'none', help: 'a token clients present as their key when the proxy holds the upstream key (repeatable)' },
   { flag: 'client-tokens-file', arg: 'PATH', def: 'none', help: 'file of client tokens, one per line (# comments)' },
-  { flag: 'tls', def: 'off', help: 'serve wss: with a self-signed certificate (some clients only open wss: URLs)' },
+  { flag: 'tls', def: 'off', help: 'serve wss: with a self-signed certificate, made once and kept in .rtc/proxy-tls/ (its path and SHA-256 fingerprint are printed)' },
+  { flag: 'tls-cert', arg: 'FILE', def: 'none', help: 'serve wss: with this PEM certificate (with --tls-key; implies --tls)' },
+  { flag: 'tls-key', arg: 'FILE', def: 'none', help: 'the PEM private key of --tls-cert' },
   { flag: 'api-key-file', arg: 'PATH', def: 'none', help: 'read the upstream API key from this file (keeps it out of `ps`; or set OPENAI_API_KEY)' },
   ...LIMIT_FLAGS.map((f) => ({ flag: f.flag, arg: f.arg, def: f.def, help: f.help })),
 ];
 
 export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCliOptions {
   const rest: string[] = [];
-  const out = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false, limits: {} as Partial<ProxyLimits>, warnings: [] as string[] };
+  const out: Omit<ProxyCliOptions, 'base'> = { port: 8787, host: '127.0.0.1', clientTokens: [] as string[], passThrough: false, tls: false, limits: {} as Partial<ProxyLimits>, warnings: [] as string[] };
   let keyFromFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
@@ -118,6 +124,12 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case 'api-key-file':
         keyFromFile = readSecretFile(name, value());
         break;
+      case 'tls-cert':
+        out.tlsCert = value();
+        break;
+      case 'tls-key':
+        out.tlsKey = value();
+        break;
       case 'client-token': {
         const v = value();
         if (v.length < 16) throw new UsageError('--client-token must be at least 16 characters (e.g. openssl rand -hex 24)');
@@ -130,7 +142,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         try {
           text = readFileSync(path, 'utf8');
         } catch (e) {
-          throw new UsageError(`cannot read --client-tokens-file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
+          throw new UsageError(`cannot read --client-tokens-file ${path}: ${fsReason(e)}`);
         }
         const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
         if (tokens.length === 0) throw new UsageError(`--client-tokens-file ${path} holds no tokens: one per line`);
@@ -149,6 +161,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       }
     }
   }
+  if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both files');
+  if (out.tlsCert !== undefined) out.tls = true;
   if (keyFromFile !== undefined && rest.some((a) => a.startsWith('--api-key'))) throw new UsageError('--api-key-file and --api-key exclude each other: give the key once');
   const base = parseArgs(rest, keyFromFile !== undefined ? { ...env, OPENAI_API_KEY: keyFromFile } : env);
   if (out.passThrough && keyFromFile !== undefined) throw new UsageError('--pass-through and --api-key-file exclude each other: in pass-through each client brings its own key');

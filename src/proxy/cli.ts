@@ -1,29 +1,18 @@
 #!/usr/bin/env node
 // realtime-proxy: the engine in front of any GA Realtime client. See docs/proxy.md.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openBackend, planBackend, type Backend } from '../cli/backend.js';
 import { UsageError } from '../cli/args.js';
+import { packageVersion, versionLine } from '../cli/about.js';
+import { count } from '../cli/format.js';
 import { redact } from '../errors.js';
 import { parseProxyArgs, proxyHelpText, type ProxyCliOptions } from './args.js';
+import { proxyTls, type ProxyTls } from './tls-files.js';
 import type { RealtimeProxy, startProxy as StartProxy } from './server.js';
 import type { AgentOptions } from '../types.js';
 
 const NAME = 'realtime-proxy';
-
-function version(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const p of [join(here, '..', '..', 'package.json'), join(here, '..', '..', '..', 'package.json')]) {
-    try {
-      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'realtime-context' && pkg.version) return pkg.version;
-    } catch {
-      /* next */
-    }
-  }
-  return '0.0.0';
-}
 
 /** The upstream: the agent's backend plan; in pass-through the key comes from each client instead. */
 async function backendFor(o: ProxyCliOptions): Promise<Backend> {
@@ -59,11 +48,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw e;
   }
   if (o.base.help) {
-    process.stdout.write(proxyHelpText(version()));
+    process.stdout.write(proxyHelpText(packageVersion()));
     return 0;
   }
   if (o.base.version) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(versionLine(NAME));
     return 0;
   }
   const secrets: string[] = [...o.clientTokens];
@@ -78,15 +67,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return e instanceof UsageError ? 2 : 1;
   }
   secrets.push(...backend.secrets);
-  const journalBase = o.base.noJournal ? null : (o.base.journal ?? join('.rtc', `journal-${stamp()}.jsonl`));
+  // As on the agent: --store DIR is where the connections' journals go (so `realtime-agent conversations
+  // --store DIR` lists them); otherwise .rtc/.
+  const storeDir = o.base.store !== undefined && !/^postgres(ql)?:\/\//i.test(o.base.store) ? o.base.store : '.rtc';
+  const journalBase = o.base.noJournal ? null : (o.base.journal ?? join(storeDir, `journal-${stamp()}.jsonl`));
   if (journalBase) mkdirSync(dirname(journalBase) || '.', { recursive: true });
   const json = o.base.json;
   const emit = (e: Record<string, unknown>) => {
     if (json) process.stdout.write(`${redact(JSON.stringify(e), secrets)}\n`);
     else if (e.type === 'opened') say(`+ ${e.conn} connected (model ${e.model})`);
-    else if (e.type === 'summary') say(`  ${e.conn} summarised ${e.turns} turns, window ${e.windowBefore} -> ~${e.windowAfterEstimate}`);
+    else if (e.type === 'summary') say(`  ${e.conn} summarised ${count(Number(e.turns), 'turn')}, window ${e.windowBefore} -> ~${e.windowAfterEstimate}`);
     else if (e.type === 'rollover') say(`  ${e.conn} ${e.reason === 'drop' ? 'reconnecting after a drop' : 'rolled over to a new upstream session'}`);
-    else if (e.type === 'closed') say(`- ${e.conn} closed (${e.why}) · ${e.summaries} summaries, ${e.rollovers} rollovers · cost $${Number(e.costUsd).toFixed(4)}`);
+    else if (e.type === 'closed') say(`- ${e.conn} closed (${e.why}) · ${count(Number(e.summaries), 'summary', 'summaries')}, ${count(Number(e.rollovers), 'rollover')} · cost $${Number(e.costUsd).toFixed(4)}`);
     else if (e.type === 'inspector') say(`  ${e.conn} inspector ${e.url}`);
     else if (e.type === 'refused') say(`! ${e.conn} refused (HTTP ${e.status} ${e.code}): ${e.detail}`);
   };
@@ -114,6 +106,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   let nextInspectPort = o.base.inspect && /^\d+$/.test(o.base.inspect) ? Number(o.base.inspect) : 0;
 
+  // --tls: the certificate clients must trust, kept between runs; where it is and its fingerprint are printed.
+  let tls: ProxyTls | undefined;
+  if (o.tls) {
+    try {
+      tls = await proxyTls({ certFile: o.tlsCert, keyFile: o.tlsKey, host: o.host });
+    } catch (e) {
+      say(`${NAME}: ${(e as Error).message}`);
+      await backend.emulator?.close();
+      return e instanceof UsageError ? 2 : 1;
+    }
+  }
+
   let proxy: RealtimeProxy;
   try {
     // Loaded after the arguments are checked: the engine (and its tokenizer tables) is heavy to load.
@@ -131,7 +135,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       leaseTtlMs: o.base.leaseTtlS * 1000,
       limits: o.limits,
       transcriptionModel: o.base.transcriptionModel,
-      tls: o.tls,
+      tls: tls ? { cert: tls.cert, key: tls.key } : false,
       onEvent: emit,
       log: debug,
       onConnection: inspectorMod
@@ -163,10 +167,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await backend.emulator?.close();
     return 1;
   }
-  say(`${NAME} ${version()} · ${backend.banner}`);
+  say(`${NAME} ${packageVersion()} · ${backend.banner}`);
   say(`listening on ${proxy.url}?model=${o.base.model}${o.clientTokens.length ? ' (clients authenticate with their proxy token)' : ''}`);
+  if (tls) {
+    const how = { given: 'given with --tls-cert', created: 'made now, kept for the next runs', reused: 'kept from an earlier run' }[tls.origin];
+    say(`tls certificate: ${tls.certPath} (${how}; valid until ${tls.validTo})`);
+    say(`tls SHA-256 fingerprint: ${tls.fingerprint}`);
+    say(`  trust it: NODE_EXTRA_CA_CERTS=${tls.certPath} for Node clients, or pin the fingerprint`);
+  }
   say(`journal: ${journalBase ? `${journalBase.replace(/(\.jsonl)?$/, '-<connection>.jsonl')}` : 'off'}`);
-  if (json) process.stdout.write(`${JSON.stringify({ type: 'listening', url: proxy.url, backend: backend.kind })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'listening', url: proxy.url, backend: backend.kind, ...(tls ? { certificate: tls.certPath, fingerprint256: tls.fingerprint } : {}) })}\n`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { JsonlStore } from '../../adapters/journal-file.js';
 import { PostgresStore } from '../../adapters/store-postgres.js';
 import { AgentError } from '../errors.js';
+import { assertJournalFile } from './journal-check.js';
 import { planResume, type ResumePlan } from './resume.js';
 import { JournalDamagedError, type ConversationStore } from './types.js';
 
@@ -75,6 +76,8 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
   // With createMissing the id names a conversation in the store, never a file (a proxy client's id
   // must not reach a file that happens to have that name in the proxy's working directory).
   const resumeFile = o.resume !== undefined && !o.createMissing && !isPostgresUrl(o.resume) && existsSync(o.resume) && statSync(o.resume).isFile() ? o.resume : null;
+  // A file that is not a journal is refused before anything opens it: never appended to, no lease file.
+  if (resumeFile) assertJournalFile(resumeFile);
   const shared = typeof o.store === 'object';
   const closeOwned = async (): Promise<void> => {
     if (!shared) await store.close().catch(() => undefined);
@@ -91,14 +94,16 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     await closeOwned();
     throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${oneLine(e)}; start it (see docs/store.md, "Starting PostgreSQL") or use a journal directory`, true);
   }
+  const holder = o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const ttl = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  let id: string | undefined;
+  let leased = false;
+  // Every failed path gives the lease back (no `<journal>.lease` left behind) and closes the store.
   const fail = async (e: AgentError): Promise<never> => {
+    if (leased && id !== undefined) await store.release(id, holder).catch(() => undefined);
     await closeOwned();
     throw e;
   };
-
-  const holder = o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const ttl = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-  let id: string;
   let plan: ResumePlan | null = null;
   try {
     const resuming = o.resume !== undefined && !(o.createMissing && !resumeFile && !(await store.exists(o.resume)));
@@ -113,6 +118,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
       await store.create(id, { file: o.file ?? (store instanceof JsonlStore ? join(store.dir, `${id}.jsonl`) : undefined) });
     }
     const refused = await store.acquire(id, holder, ttl);
+    leased = !refused;
     if (refused) {
       return await fail(new AgentError('conversation_busy', `conversation ${id} is held by another live instance (${refused.holder}) until ${refused.expiresAt}: stop that instance or wait for its lease to expire`, true));
     }
@@ -123,32 +129,33 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     }
   } catch (e) {
     if (e instanceof AgentError) throw e;
-    await store.release(id!, holder).catch(() => undefined);
     if (e instanceof JournalDamagedError) {
       return fail(new AgentError('journal_damaged', `conversation ${id!}: line ${e.line} of its journal ${e.file} is not valid JSON (the journal is damaged): move that file aside or repair the line, then resume again`, true));
     }
-    return fail(new AgentError('store_unavailable', `conversation store ${store.label}: ${oneLine(e)}`, true));
+    const what = id !== undefined ? `cannot read conversation ${id} in the ${store.label}` : `conversation store ${store.label} failed`;
+    return fail(new AgentError('store_unavailable', `${what} (${oneLine(e)})`, true));
   }
+  const convId: string = id;
 
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   return {
-    id,
+    id: convId,
     store,
     holder,
     leaseTtlMs: ttl,
     plan,
-    location: store instanceof JsonlStore ? (store.pathOf(id) ?? null) : null,
+    location: store instanceof JsonlStore ? (store.pathOf(convId) ?? null) : null,
     keepLease(onLost, log) {
       let lastOk = Date.now();
       timer = setInterval(() => {
-        store.renew(id, holder, ttl).then(
+        store.renew(convId, holder, ttl).then(
           (ok) => {
             if (closed) return;
             if (ok) lastOk = Date.now();
             else {
               clearInterval(timer!);
-              onLost(`another instance took over conversation ${id}`);
+              onLost(`another instance took over conversation ${convId}`);
             }
           },
           (e: unknown) => {
@@ -162,7 +169,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
-      await store.release(id, holder).catch(() => undefined);
+      await store.release(convId, holder).catch(() => undefined);
       await closeOwned();
     },
   };
