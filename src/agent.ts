@@ -372,7 +372,11 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       const isIdle = () => {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
+        // A turn held for the next connection is work still to do.
+        if (held.turns > 0) return false;
         const busy =
+          // In flight from the moment our response.create is sent, not only from response.created.
+          s.matches({ online: { live: { response: 'requested' } } }) ||
           s.matches({ online: { live: { response: 'active' } } }) ||
           (s.matches({ online: 'live' }) && !s.matches({ online: { live: { queue: 'empty' } } })) ||
           s.matches({ online: { live: { tools: 'running' } } }) ||
