@@ -17,7 +17,8 @@ import { assign, enqueueActions, fromPromise, sendTo, setup, type ActorRef, type
 import type { FoldPlan } from '../src/conversation/policy.js';
 import { buildSummaryMessages, summaryId, type ChatMessage } from '../src/conversation/summary-prompt.js';
 import { resolveStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
-import type { PolicyOptions, Turn } from '../src/types.js';
+import type { PolicyOptions } from '../src/conversation/context-strategy.js';
+import type { Turn } from '../src/conversation/turn.js';
 
 export type SummariserStateName = 'idle' | 'collecting' | 'planning' | 'summarising' | 'awaitingQuiet' | 'inserting' | 'pruning' | 'cooldown';
 

@@ -26,7 +26,11 @@ import { createHoldBuffer } from './agent/hold-buffer.js';
 import { createJournalRelay } from './agent/journal-relay.js';
 import { openAgentConversation } from './agent/conversation-store.js';
 import { resolveConnection } from './agent/connection.js';
-import type { AgentEventName, AgentEvents, AgentOptions, PolicyOptions, RealtimeAgent, SessionInfo, Turn } from './types.js';
+import type { PolicyOptions } from './conversation/context-strategy.js';
+import type { Turn } from './conversation/turn.js';
+import type { SessionInfo } from './protocol/session-info.js';
+import type { AgentOptions } from './agent/options.js';
+import type { AgentEventName, AgentEvents, RealtimeAgent } from './agent/handle.js';
 
 export { resolveConnection, type ResolvedConnection } from './agent/connection.js';
 

@@ -9,7 +9,7 @@ import { routeOf, unhandled, type SessionEventType } from '../../src/protocol/ev
 import { classifyClose, classifyServerError } from '../../src/protocol/server-errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from '../../src/protocol/constants.js';
 import { AgentError } from '../../src/errors.js';
-import type { SessionInfo } from '../../src/types.js';
+import type { SessionInfo } from '../../src/protocol/session-info.js';
 import { INTERRUPTED, summariserMachine } from '../summariser.machine.js';
 import { transcriptMachine } from '../transcript.machine.js';
 import { toolsMachine } from '../tools.machine.js';

@@ -3,9 +3,11 @@
 import type { DoneActorEvent } from 'xstate';
 import type { WireEvent } from '../../src/protocol/events.js';
 import type { AgentError } from '../../src/errors.js';
-import type { ContextStrategy } from '../../src/conversation/strategy.js';
 import type { EarlyTranscript } from '../../src/conversation/mirror-reducer.js';
-import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../../src/types.js';
+import type { Dialect } from '../../src/protocol/events.js';
+import type { SessionInfo } from '../../src/protocol/session-info.js';
+import type { ContextStrategy, PolicyOptions } from '../../src/conversation/context-strategy.js';
+import type { SummaryEvent, TranscriptEvent, Turn, WindowEvent } from '../../src/conversation/turn.js';
 import type { SummariserReport } from '../summariser.machine.js';
 import type { TranscriptOutput } from '../transcript.machine.js';
 import type { ToolCallRequest, ToolsReport } from '../tools.machine.js';
