@@ -28,6 +28,7 @@ import { sessionSetup } from './session/setup.js';
 import type { SessionContext } from './session/types.js';
 
 export * from './session/types.js';
+export { publicState, AGENT_STATES, type AgentState, type SessionTag } from './session/public-state.js';
 
 const failed = (code: AgentError['code'], message: string) => ({ type: 'fail' as const, params: () => ({ error: new AgentError(code, message, true) }) });
 
@@ -106,16 +107,19 @@ export const sessionMachine = sessionSetup.createMachine({
       },
       states: {
         connecting: {
+          tags: ['connecting'],
           on: { 'SOCKET.OPEN': { target: 'awaitingSession', actions: 'countOpened' } },
           after: { connectTimeout: { target: '#session.failed', actions: failed('connect_timeout', 'no answer from the server in time: check the URL, the network and any proxy') } },
         },
         awaitingSession: {
+          tags: ['connecting'],
           on: { 'SESSION.CREATED': { target: 'configuring', actions: ['takeSession', 'announceSession'] } },
           after: {
             connectTimeout: { target: '#session.failed', actions: failed('connect_timeout', 'connected but no session.created arrived: is this a Realtime API server? check --url') },
           },
         },
         configuring: {
+          tags: ['connecting'],
           entry: 'sendConfig',
           on: {
             'SESSION.UPDATED': 'seeding',
@@ -146,6 +150,7 @@ export const sessionMachine = sessionSetup.createMachine({
         // turns (as one system item: assistant-role text can switch the model to text-only answers).
         // Acknowledged or rejected, the seed is cleared, and `nothingToSeed` takes the session live.
         seeding: {
+          tags: ['connecting'],
           always: { guard: 'nothingToSeed', target: 'live' },
           entry: 'sendSeed',
           on: {
@@ -162,6 +167,7 @@ export const sessionMachine = sessionSetup.createMachine({
         live,
         // Planned: before expires_at, at a turn boundary. Close this socket; `reconnecting` opens the next.
         rollingOver: {
+          tags: ['reconnecting'],
           entry: 'closeSocket',
           on: {
             'SOCKET.CLOSED': [
@@ -174,6 +180,7 @@ export const sessionMachine = sessionSetup.createMachine({
         },
         // The user stopped: nothing the server says is mirrored any more (a fatal error still fails).
         closing: {
+          tags: ['closing'],
           entry: 'closeSocket',
           on: { 'SOCKET.CLOSED': '#session.closed', 'SOCKET.FAILED': '#session.closed' },
           after: { closeGrace: '#session.closed' },
@@ -182,12 +189,13 @@ export const sessionMachine = sessionSetup.createMachine({
     },
     // Between two connections: the seed is prepared from the mirror, the agent holds the user's input.
     reconnecting: {
+      tags: ['reconnecting'],
       entry: ['prepareSeed', 'announceReconnect'],
       after: { reconnectDelay: 'online' },
       on: { STOP: 'closed' },
     },
-    closed: { type: 'final' },
-    failed: { type: 'final' },
+    closed: { type: 'final', tags: ['closed'] },
+    failed: { type: 'final', tags: ['failed'] },
   },
   output: ({ context }) => ({ error: context.error, mirror: context.mirror, window: context.window, costUsd: context.costUsd }),
 });

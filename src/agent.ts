@@ -6,7 +6,7 @@ import { RealtimeSocket, connectionTarget, safeUrl } from '../adapters/realtime-
 import { createChatSummariser } from '../adapters/summary-llm.js';
 import { openRecorder, type Recorder } from '../adapters/recorder.js';
 import { createProtocolOperations } from '../adapters/realtime-operations.js';
-import { sessionMachine, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
+import { publicState, sessionMachine, type AgentState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
@@ -277,6 +277,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   // decided without building the key.
   let lastSession = '';
   let lastSummariser = '';
+  let lastPublic: AgentState | '' = '';
   let lastHunting: readonly string[] | null = null;
   actor.subscribe({
     next(snap) {
@@ -287,15 +288,17 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         // After the current macrostep: the machine is live when the held turns arrive.
         queueMicrotask(release);
       } else if (!nowLive) live = false;
-      if (session === lastSession && summariserNow === lastSummariser && snap.context.hunting === lastHunting) return;
+      const state = publicState(snap);
+      if (session === lastSession && summariserNow === lastSummariser && snap.context.hunting === lastHunting && state === lastPublic) return;
       lastSession = session;
       lastSummariser = summariserNow;
       lastHunting = snap.context.hunting;
+      lastPublic = state;
       const pendingTranscripts = snap.context.hunting.slice();
-      const key = `${session}|${summariserNow}|${pendingTranscripts.join(',')}`;
+      const key = `${state}|${session}|${summariserNow}|${pendingTranscripts.join(',')}`;
       if (key !== lastState) {
         lastState = key;
-        fire('state', { session, summariser: summariserNow, pendingTranscripts });
+        fire('state', { state, session, summariser: summariserNow, pendingTranscripts });
       }
     },
     error(err) {
@@ -307,6 +310,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
 
   const agent: RealtimeAgent = {
     actor,
+    get state() {
+      return publicState(actor.getSnapshot());
+    },
     journalPath: journal?.path ?? null,
     conversationId: conversation.id,
     start() {
@@ -372,20 +378,12 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       return actor.getSnapshot().context.mirror.slice();
     },
     idle() {
-      // The summariser reports each state to the session, so every change reaches subscribers.
+      // No `busy` tag: nothing asked for, running, waiting or being written (machines/session/public-state.ts).
       const isIdle = () => {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
         // A turn held for the next connection is work still to do.
-        if (held.turns > 0) return false;
-        const busy =
-          // In flight from the moment our response.create is sent, not only from response.created.
-          s.matches({ online: { live: { response: 'requested' } } }) ||
-          s.matches({ online: { live: { response: 'active' } } }) ||
-          (s.matches({ online: 'live' }) && !s.matches({ online: { live: { queue: 'empty' } } })) ||
-          s.matches({ online: { live: { tools: 'running' } } }) ||
-          s.matches({ online: { live: { tools: 'answering' } } });
-        return !busy && (summariserNow === 'idle' || summariserNow === 'cooldown');
+        return held.turns === 0 && !s.hasTag('busy');
       };
       // Idle also means the store has what was said (unless it is down: then the conversation goes on).
       if (isIdle()) return conversation.drained();

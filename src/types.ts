@@ -7,4 +7,4 @@ export type { PolicyOptions, StrategyName } from './conversation/context-strateg
 export type { SessionInfo } from './protocol/session-info.js';
 export type { TurnDetection, SessionSettings } from './protocol/session-config.js';
 export type { ConnectionOptions, SummariserOptions, AgentOptions } from './agent/options.js';
-export type { AgentEvents, AgentEventName, RealtimeAgent } from './agent/handle.js';
+export type { AgentEvents, AgentEventName, AgentState, RealtimeAgent } from './agent/handle.js';

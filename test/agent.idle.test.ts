@@ -42,3 +42,49 @@ describe('agent.idle()', () => {
     expect(count(r, 'response.created')).toBe(0);
   });
 });
+
+describe('agent.state (the public state) over a real session', () => {
+  const changes = (r: Rig) => {
+    const seen: string[] = [];
+    for (const e of r.events) {
+      if (e.name !== 'state') continue;
+      const s = (e.payload as { state: string }).state;
+      if (seen.at(-1) !== s) seen.push(s);
+    }
+    return seen;
+  };
+
+  it('connecting, listening; a turn goes thinking -> speaking -> listening; stop() ends closed', async () => {
+    const r = (current = await rig({ latencyMs: 100 }));
+    expect(r.agent.state).toBe('connecting');
+    await r.agent.start();
+    expect(r.agent.state).toBe('listening');
+    r.agent.sendText('hello there');
+    expect(r.agent.state).toBe('thinking'); // asked for, response.created not yet in
+    await r.agent.idle();
+    expect(r.agent.state).toBe('listening');
+    // The protocol's order for one turn, each change reported once by the `state` event.
+    expect(changes(r)).toEqual(['connecting', 'listening', 'thinking', 'speaking', 'listening']);
+    await r.agent.stop();
+    expect(r.agent.state).toBe('closed');
+  });
+
+  it('a summary under way is summarising (idle() waits for it), then listening', async () => {
+    const r = (current = await rig({}, { policy: { triggerTokens: 1_000_000, targetTokens: 0, keepLastTurns: 0 } }));
+    await r.agent.start();
+    r.agent.sendText('one');
+    await r.agent.idle();
+    r.agent.summariseNow();
+    expect(r.agent.state).toBe('summarising');
+    await r.agent.idle();
+    expect(r.events.some((e) => e.name === 'summary')).toBe(true);
+    expect(r.agent.state).toBe('listening');
+    expect(changes(r).slice(-2)).toEqual(['summarising', 'listening']);
+  });
+
+  it('a refused connection ends failed', async () => {
+    const r = (current = await rig({ apiKey: 'sk-the-right-key-0000000000' }, { reconnect: false }));
+    await expect(r.agent.start()).rejects.toThrow();
+    expect(r.agent.state).toBe('failed');
+  });
+});

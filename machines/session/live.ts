@@ -1,4 +1,4 @@
-// `live`: four parallel regions instead of flags. Each reacts only to derived events (raised by the
+// `live`: five parallel regions instead of flags. Each reacts only to derived events (raised by the
 // session's one SERVER.EVENT handler) or to the user's events, and each event has exactly one
 // handler per region, so nothing shadows anything.
 //
@@ -36,6 +36,7 @@ const response = sessionSetup.createStateConfig({
     },
     // Sent, not yet created: ends with response.created, a rejecting error for its event_id, or the timeout.
     requested: {
+      tags: ['busy', 'thinking'],
       entry: { type: 'tellSummariserActive', params: { active: true } },
       on: {
         'RESPONSE.CREATED': { target: 'active', actions: 'takeRequestedResponse' },
@@ -52,6 +53,7 @@ const response = sessionSetup.createStateConfig({
     },
     // The response timer restarts when the server creates another response.
     active: {
+      tags: ['busy', 'speaking'],
       initial: 'streaming',
       on: {
         'RESPONSE.CREATED': { target: 'active', reenter: true, actions: 'takeResponse' },
@@ -99,6 +101,7 @@ const queue = sessionSetup.createStateConfig({
     // like a queued one (the proxy clears it once the session saw response.created). Bounded, so a
     // lost clear cannot block rollovers for ever.
     clientPending: {
+      tags: ['busy', 'thinking'],
       on: {
         'CLIENT.RESPONSE': { guard: 'isClientSettled', target: 'empty' },
         'USER.TEXT': { actions: 'sendUserInput' },
@@ -109,6 +112,7 @@ const queue = sessionSetup.createStateConfig({
     // The server said a response is already active (one we may not have seen created): wait for a
     // response to end, or the summariser to move on, before asking again (never a create/error loop).
     busy: {
+      tags: ['busy', 'thinking'],
       entry: 'markTurnWaiting',
       on: {
         'RESPONSE.DONE': 'queued',
@@ -121,6 +125,7 @@ const queue = sessionSetup.createStateConfig({
     // One queued response.create answers every turn that arrived meanwhile; it goes out as soon as
     // nothing blocks (eventless: re-checked after every event).
     queued: {
+      tags: ['busy', 'thinking'],
       entry: 'markTurnWaiting',
       always: { guard: 'notBlocked', target: 'empty', actions: 'createResponse' },
       on: {
@@ -159,10 +164,10 @@ const summary = sessionSetup.createStateConfig({
     // Entered when the summary is asked for, not only when the summariser reports it: in the same
     // step a due rollover sees no turn boundary, so it waits for the summary instead of closing the
     // socket under it (the summary then failed, and its cooldown outlived the switch).
-    collecting: {},
-    summarising: {},
+    collecting: { tags: ['busy', 'summarising'] },
+    summarising: { tags: ['busy', 'summarising'] },
     // awaitingQuiet, inserting, pruning: no response.create goes out meanwhile.
-    writing: {},
+    writing: { tags: ['busy', 'summarising', 'editing'] },
     cooldown: {},
   },
 });
@@ -190,6 +195,7 @@ const tools = sessionSetup.createStateConfig({
   states: {
     idle: {},
     running: {
+      tags: ['busy', 'thinking'],
       always: { guard: 'toolsSettled', target: 'idle' },
       on: {
         // The last calls answered go straight to `answering`: through `idle`, a due rollover saw a
@@ -199,6 +205,7 @@ const tools = sessionSetup.createStateConfig({
       },
     },
     answering: {
+      tags: ['busy', 'thinking'],
       on: { 'RESPONSE.CREATED': 'idle' },
       after: { responseTimeout: 'idle' },
     },

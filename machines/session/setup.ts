@@ -15,6 +15,7 @@ import { transcriptMachine } from '../transcript.machine.js';
 import { toolsMachine } from '../tools.machine.js';
 import { abortTools, answerTools, functionCalls, reportTools, runTools } from './tools.js';
 import { applyReduced, asEnqueue, backoffDelay, huntId, mirrorOf, NEVER, oneLine, rolloverDelay, str } from './effects.js';
+import type { SessionTag } from './public-state.js';
 import { CONTINUATION_NOTE, type SessionContext, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand, type SummaryPhase } from './types.js';
 
 /** The fatal rule for a server `error` event, if it is one (the one table: src/protocol/server-errors.ts). */
@@ -42,6 +43,7 @@ export const sessionSetup = setup({
     context: {} as SessionContext,
     events: {} as SessionEvent,
     emitted: {} as SessionEmitted,
+    tags: {} as SessionTag,
   },
   actors: {
     /** The WebSocket: reports SOCKET.* / SERVER.EVENT, receives SEND / CLOSE. Provided by the agent. */

@@ -4,6 +4,9 @@ import type { AgentError } from '../errors.js';
 import type { ToolCallRecord } from '../conversation/journal.js';
 import type { SummaryEvent, TranscriptEvent, Turn, WindowEvent } from '../conversation/turn.js';
 import type { SessionInfo } from '../protocol/session-info.js';
+import type { AgentState } from '../../machines/session/public-state.js';
+
+export type { AgentState } from '../../machines/session/public-state.js';
 
 export interface AgentEvents {
   session: SessionInfo;
@@ -16,7 +19,12 @@ export interface AgentEvents {
   /** A summary (automatic or summariseNow) was not made: the reason says why (nothing to fold, or it would not shrink the window). */
   'summary.skipped': { reason: string };
   error: AgentError;
-  state: { session: string; summariser: string; pendingTranscripts: string[] };
+  /**
+   * Fired when any of its fields changes: `state` is the coarse public state (also `agent.state`);
+   * `session` the lifecycle part of the session's state value (`online.live`, `reconnecting`, ...);
+   * `summariser` the summariser's state; `pendingTranscripts` the user items still without a transcript.
+   */
+  state: { state: AgentState; session: string; summariser: string; pendingTranscripts: string[] };
   /** Output audio (pcm16 24 kHz mono). Audio plane: never passes through a machine. */
   audio: { itemId: string; responseId: string; pcm: Buffer };
   'audio.done': { itemId: string; responseId: string };
@@ -57,8 +65,14 @@ export interface RealtimeAgent {
   summariseNow(): void;
   /** The local mirror, in server order. */
   history(): Turn[];
-  /** Resolves once no response is in flight and the summariser is idle. */
+  /**
+   * Resolves once nothing is under way (no response asked for or running, no turn waiting, no tool
+   * running, no summary being made or written: no `busy` tag in the session) and the store has
+   * everything said so far. A turn held while the connection switches counts as under way.
+   */
   idle(): Promise<void>;
+  /** What the agent is doing now (docs/architecture.md, "Public state"); the `state` event reports changes. */
+  readonly state: AgentState;
   on<K extends AgentEventName>(event: K, handler: (payload: AgentEvents[K]) => void): () => void;
   /** The root XState actor (for the inspector). */
   readonly actor: AnyActorRef;
