@@ -499,6 +499,11 @@ async function replay(path: ModelPath, machine = sessionMachine): Promise<{ sut:
         expect(sut.socket.connections.length, 'connections opened').toBe(m.gen + 1);
         const snap = sut.actor.getSnapshot();
         expect(publicState(snap), 'public state (agent.state)').toBe(publicOf(m));
+        // The documented tags (machines/README.md): busy (what agent.idle() waits on) while anything is
+        // under way; editing while the summary goes in or old items go out (no response.create then).
+        const live = m.phase === 'live';
+        expect(snap.hasTag('busy'), 'busy tag').toBe(live && (m.inFlight || m.queued || m.summary !== 'none'));
+        expect(snap.hasTag('editing'), 'editing tag').toBe(live && ['quietWait', 'inserting', 'pruning'].includes(m.summary));
         const ended = m.phase === 'closed' || m.phase === 'failed';
         expect(snap.status, 'session ended').toBe(ended ? 'done' : 'active');
         if (ended) expect((snap.output as { error: { code: string } | null }).error?.code ?? null).toBe(m.phase === 'failed' ? m.error : null);
