@@ -189,6 +189,7 @@ export const summariserMachine = setup({
   },
   states: {
     idle: {
+      description: 'No summary under way; SUMMARISE starts one.',
       entry: { type: 'announce', params: { state: 'idle' } },
       on: {
         SUMMARISE: {
@@ -198,6 +199,7 @@ export const summariserMachine = setup({
       },
     },
     collecting: {
+      description: 'Waits (bounded by transcriptWait) for the transcripts of the turns it may fold.',
       entry: [
         { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: pendingOf(context.turns) }) },
         { type: 'announce', params: { state: 'collecting' } },
@@ -210,6 +212,7 @@ export const summariserMachine = setup({
       },
     },
     planning: {
+      description: 'The strategy plans the fold; a skip (nothing to fold) goes back to idle with a reason.',
       entry: [{ type: 'announce', params: { state: 'planning' } }, 'plan'],
       always: [
         {
@@ -232,6 +235,7 @@ export const summariserMachine = setup({
       ],
     },
     summarising: {
+      description: 'The summary model writes the summary of the folded turns.',
       entry: { type: 'announce', params: { state: 'summarising' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
@@ -272,12 +276,14 @@ export const summariserMachine = setup({
     },
     // Never insert or delete while a response writes to the conversation.
     awaitingQuiet: {
+      description: 'The summary is written; it waits until no response is asked for or running.',
       entry: { type: 'announce', params: { state: 'awaitingQuiet' } },
       // Eventless: re-checked after every event, so RESPONSE.ACTIVE false releases it.
       always: { guard: 'quiet', target: 'inserting' },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
     },
     inserting: {
+      description: 'The summary item goes in at the root; acknowledged before any delete.',
       entry: { type: 'announce', params: { state: 'inserting' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'inserting', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
@@ -307,6 +313,7 @@ export const summariserMachine = setup({
       },
     },
     pruning: {
+      description: 'The folded items are deleted, each delete acknowledged.',
       entry: { type: 'announce', params: { state: 'pruning' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'pruning', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
@@ -354,6 +361,7 @@ export const summariserMachine = setup({
     },
     // A failure on the previous connection does not hold back summaries on the next one.
     cooldown: {
+      description: 'A step failed: no new summary until the cooldown ends (or the connection changes).',
       entry: { type: 'announce', params: { state: 'cooldown' } },
       after: { cooldown: 'idle' },
       on: { ABORT: 'idle' },
