@@ -1,31 +1,31 @@
 // Composition root: assembles the session machine with its I/O actors (transport, protocol
 // operations, summary model), the audio plane, the conversation store and its journal relay and the
 // hold-during-switch buffer, and exposes the typed agent handle. The parts live in src/agent/ and adapters/.
-import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
-import { RealtimeSocket, connectionTarget, safeUrl } from '../adapters/realtime-socket.js';
+import { createActor, fromPromise, type Actor } from 'xstate';
+import { RealtimeSocket, safeUrl } from '../adapters/realtime-socket.js';
 import { createChatSummariser } from '../adapters/summary-llm.js';
 import { openRecorder, type Recorder } from '../adapters/recorder.js';
 import { createProtocolOperations } from '../adapters/realtime-operations.js';
-import { publicState, sessionMachine, type AgentState, type SessionEmitted, type SocketCommand } from '../machines/session.machine.js';
+import { publicState, sessionMachine } from '../machines/session.machine.js';
 import { summariserMachine, type DeleteOutput } from '../machines/summariser.machine.js';
 import { transcriptMachine } from '../machines/transcript.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
 import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
 import { createToolRegistry, type ToolRegistry } from './tools/registry.js';
-import type { ToolCallEvent } from './tools/types.js';
 import { resolvePolicy } from './conversation/policy.js';
 import { resolveStrategy } from './conversation/strategy.js';
 import { buildSummaryMessages } from './conversation/summary-prompt.js';
 import { buildSessionConfig } from './protocol/session-config.js';
-import { routeOf, type AudioPlaneEventType } from './protocol/event-registry.js';
 import type { RealtimeTransport, TransportFactory } from './protocol/transport.js';
-import type { WireEvent } from './protocol/events.js';
 import { AgentError, redact } from './errors.js';
 import { createAudioPlane } from './agent/audio-plane.js';
 import { createHoldBuffer } from './agent/hold-buffer.js';
 import { createJournalRelay } from './agent/journal-relay.js';
 import { openAgentConversation } from './agent/conversation-store.js';
 import { resolveConnection } from './agent/connection.js';
+import { createSocketActor } from './agent/socket-actor.js';
+import { createEmittedHandler } from './agent/emitted.js';
+import { createStateReporter } from './agent/state-event.js';
 import type { PolicyOptions } from './conversation/context-strategy.js';
 import type { Turn } from './conversation/turn.js';
 import type { SessionInfo } from './protocol/session-info.js';
@@ -33,13 +33,6 @@ import type { AgentOptions } from './agent/options.js';
 import type { AgentEventName, AgentEvents, RealtimeAgent } from './agent/handle.js';
 
 export { resolveConnection, type ResolvedConnection } from './agent/connection.js';
-
-/** The lifecycle part of the session's state value: `online.live`, `reconnecting` (regions left out). */
-function lifecycleOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [k, v] = Object.entries(value as Record<string, unknown>)[0];
-  return `${k}.${typeof v === 'string' ? v : Object.keys(v as object)[0]}`;
-}
 
 export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const conn = resolveConnection(options);
@@ -93,44 +86,17 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     maxRetries: options.summariser?.maxRetries,
   });
 
-  // The socket actor: control-plane events to the machine, audio-plane events to the listeners,
-  // each by its route in the protocol registry.
-  const realtimeSocket = fromCallback<SocketCommand, { url: string }>(({ sendBack, receive }) => {
-    const t = openTransport({
-      url: conn.url,
-      apiKey: conn.apiKey,
-      model: conn.model,
-      dialect: conn.dialect,
-      azure: conn.azure,
-      ca: options.connection?.ca,
-      connectTimeoutMs: options.connection?.connectTimeoutMs,
-      keepaliveMs: options.keepaliveMs,
-      log,
-    });
-    recorder?.connect({ url: connectionTarget({ url: conn.url, model: conn.model, dialect: conn.dialect, azure: conn.azure, apiKey: conn.apiKey }).url, dialect: conn.dialect, auth: !conn.apiKey ? 'none' : conn.azure ? 'api-key' : 'bearer' });
-    transport = t;
-    t.on('open', () => sendBack({ type: 'SOCKET.OPEN' }));
-    t.on('failure', (error) => sendBack({ type: 'SOCKET.FAILED', error }));
-    t.on('close', ({ code, reason }) => {
-      fire('closed', { code, reason });
-      sendBack({ type: 'SOCKET.CLOSED', code, reason });
-    });
-    t.on('audio', (a) => plane.audio(a));
-    t.on('event', (ev: WireEvent) => {
-      const route = routeOf(ev.type);
-      if (route === 'audio') plane.event(ev as WireEvent & { type: AudioPlaneEventType });
-      else if (route === 'session' || route === 'mirror') sendBack({ type: 'SERVER.EVENT', event: ev });
-      else if (route === undefined) log(`ignored unknown server event type ${JSON.stringify(ev.type.slice(0, 80))}`);
-    });
-    receive((cmd) => {
-      if (cmd.type === 'SEND') t.send(cmd.event);
-      else t.close(cmd.code, cmd.reason);
-    });
-    return () => {
-      t.removeAllListeners();
-      t.on('error', () => {});
-      t.close();
-    };
+  const realtimeSocket = createSocketActor({
+    conn,
+    options,
+    openTransport,
+    recorder,
+    plane,
+    log,
+    onClosed: (c) => fire('closed', c),
+    onTransport: (t) => {
+      transport = t;
+    },
   });
 
   const retrieveItem = fromPromise<{ transcript: string | null }, { itemId: string; attempt: number }>(async ({ input }) => ({ transcript: await ops.retrieveTranscript(input.itemId) }));
@@ -191,71 +157,11 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     { mirror: () => actor.getSnapshot().context.mirror, window: () => actor.getSnapshot().context.window, safeUrl },
     (e) => fire('error', e),
   );
-  let summariserNow = 'idle';
-  const toolStarted = new Map<string, number>();
-  actor.on('*', (e: SessionEmitted) => {
-    relay.relay(e);
-    switch (e.type) {
-      case 'session':
-        fire('session', e.info);
-        break;
-      case 'turn':
-        fire('turn', e.turn);
-        break;
-      case 'transcript':
-        fire('transcript', e.transcript);
-        break;
-      case 'window':
-        fire('window', e.window);
-        break;
-      case 'summary':
-        fire('summary', e.summary);
-        break;
-      case 'summary.skipped':
-        fire('summary.skipped', { reason: e.reason });
-        break;
-      case 'deleted':
-        plane.forget(e.id);
-        break;
-      case 'error':
-        fire('error', new AgentError(e.error.code, redact(e.error.message, secrets), e.error.fatal, e.error.serverCode));
-        break;
-      case 'reconnect':
-        log(`${e.reason === 'drop' ? `reconnecting (attempt ${e.attempt}) in ${e.delayMs} ms` : e.reason === 'expired' ? 'session expired: rolling over to a new session' : 'rolling over to a new session before expiry'}`);
-        fire('reconnect', { attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
-        break;
-      case 'seeded':
-        plane.clear(); // the previous session's items are gone
-        fire('seeded', { id: e.id, generation: e.generation });
-        break;
-      case 'tool.call':
-        toolStarted.set(e.callId, Date.now());
-        fire('tool.call', { callId: e.callId, name: e.name, arguments: e.arguments, responseId: e.responseId });
-        break;
-      case 'tool.result': {
-        const started = toolStarted.get(e.result.callId);
-        toolStarted.delete(e.result.callId);
-        const call: ToolCallEvent = { ...e.result, durationMs: started === undefined ? 0 : Date.now() - started, responseId: e.responseId };
-        relay.tool(call);
-        fire('tool.result', call);
-        break;
-      }
-      case 'response':
-        if (e.phase === 'created') fire('response.created', { responseId: e.responseId });
-        else fire('response.done', { responseId: e.responseId, status: e.status ?? 'completed' });
-        break;
-      case 'summariser':
-        summariserNow = e.state;
-        break;
-      case 'summary.inserted':
-      case 'truncated':
-        break; // journal only
-    }
-  });
+  const emitted = createEmittedHandler({ relay, plane, fire, log, secrets });
+  actor.on('*', emitted.handle);
 
   // ---- the user's input while the connection switches ---------------------------------------------
   const held = createHoldBuffer(() => log('audio buffer full while reconnecting: dropping the oldest audio'));
-  let live = false;
   const hold = (h: Parameters<typeof held.hold>[0]) => {
     if (actor.getSnapshot().status !== 'active') {
       if (h.kind !== 'audio') fire('error', new AgentError('socket_closed', 'the session has ended: the turn was not sent (start a new session)'));
@@ -271,36 +177,10 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
     }
   };
 
-  let lastState = '';
-  // Every snapshot (several per server event) passes here: the common case (nothing the `state`
-  // event reports changed; the hunting list is immutable, so the same array means the same ids) is
-  // decided without building the key.
-  let lastSession = '';
-  let lastSummariser = '';
-  let lastPublic: AgentState | '' = '';
-  let lastHunting: readonly string[] | null = null;
+  // After the current macrostep: the machine is live when the held turns arrive.
+  const reporter = createStateReporter(fire, () => emitted.summariser, () => queueMicrotask(release));
   actor.subscribe({
-    next(snap) {
-      const session = lifecycleOf(snap.value);
-      const nowLive = session === 'online.live';
-      if (nowLive && !live) {
-        live = true;
-        // After the current macrostep: the machine is live when the held turns arrive.
-        queueMicrotask(release);
-      } else if (!nowLive) live = false;
-      const state = publicState(snap);
-      if (session === lastSession && summariserNow === lastSummariser && snap.context.hunting === lastHunting && state === lastPublic) return;
-      lastSession = session;
-      lastSummariser = summariserNow;
-      lastHunting = snap.context.hunting;
-      lastPublic = state;
-      const pendingTranscripts = snap.context.hunting.slice();
-      const key = `${state}|${session}|${summariserNow}|${pendingTranscripts.join(',')}`;
-      if (key !== lastState) {
-        lastState = key;
-        fire('state', { state, session, summariser: summariserNow, pendingTranscripts });
-      }
-    },
+    next: (snap) => reporter.next(snap),
     error(err) {
       fire('error', new AgentError('server_error', `internal error: ${redact(String((err as Error)?.message ?? err), secrets)}`, true));
     },
@@ -353,15 +233,15 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       await conversation.close();
     },
     sendText(text) {
-      if (live && held.size === 0) actor.send({ type: 'USER.TEXT', text });
+      if (reporter.live && held.size === 0) actor.send({ type: 'USER.TEXT', text });
       else hold({ kind: 'text', text });
     },
     appendAudio(pcm) {
-      if (live && held.size === 0 && transport?.isOpen) transport.sendAudio(pcm);
+      if (reporter.live && held.size === 0 && transport?.isOpen) transport.sendAudio(pcm);
       else hold({ kind: 'audio', pcm: Buffer.from(pcm) });
     },
     commitAudio() {
-      if (live && held.size === 0) actor.send({ type: 'USER.COMMIT' });
+      if (reporter.live && held.size === 0) actor.send({ type: 'USER.COMMIT' });
       else hold({ kind: 'commit' });
     },
     interrupt({ itemId, playedMs } = { itemId: '', playedMs: 0 }) {
