@@ -11,11 +11,7 @@ import { summariserMachine, type DeleteOutput } from '../machines/summariser.mac
 import { transcriptMachine } from '../machines/transcript.machine.js';
 import { toolsMachine } from '../machines/tools.machine.js';
 import { toolCallMachine, type Validation } from '../machines/tool-call.machine.js';
-import { createToolRegistry, type ToolRegistry } from './tools/registry.js';
-import { resolvePolicy } from './conversation/policy.js';
-import { resolveStrategy } from './conversation/strategy.js';
 import { buildSummaryMessages } from './conversation/summary-prompt.js';
-import { buildSessionConfig } from './protocol/session-config.js';
 import type { RealtimeTransport, TransportFactory } from './protocol/transport.js';
 import { AgentError, redact } from './errors.js';
 import { createAudioPlane } from './agent/audio-plane.js';
@@ -26,7 +22,7 @@ import { resolveConnection } from './agent/connection.js';
 import { createSocketActor } from './agent/socket-actor.js';
 import { createEmittedHandler } from './agent/emitted.js';
 import { createStateReporter } from './agent/state-event.js';
-import type { PolicyOptions } from './conversation/context-strategy.js';
+import { resolvePolicyAndTools, sessionInputOf } from './agent/session-input.js';
 import type { Turn } from './conversation/turn.js';
 import type { SessionInfo } from './protocol/session-info.js';
 import type { AgentOptions } from './agent/options.js';
@@ -36,18 +32,7 @@ export { resolveConnection, type ResolvedConnection } from './agent/connection.j
 
 export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const conn = resolveConnection(options);
-  let policy: PolicyOptions;
-  try {
-    policy = resolvePolicy(options.policy);
-  } catch (e) {
-    throw new AgentError('bad_input', `invalid policy: ${(e as Error).message}`, true);
-  }
-  if (options.toolTimeoutMs !== undefined && !(options.toolTimeoutMs > 0)) throw new AgentError('bad_input', 'toolTimeoutMs must be a positive number of milliseconds', true);
-  const tools: ToolRegistry | null = options.tools !== undefined ? createToolRegistry(options.tools, options.toolTimeoutMs) : null;
-  const choice = options.toolChoice;
-  if (choice !== undefined && !(['auto', 'none', 'required'] as unknown[]).includes(choice) && !(typeof choice === 'object' && choice?.type === 'function' && tools?.names.includes(choice.name))) {
-    throw new AgentError('bad_input', `toolChoice must be "auto", "none", "required" or { type: "function", name } naming one of the tools (${tools?.names.join(', ') || 'none given'})`, true);
-  }
+  const { policy, tools } = resolvePolicyAndTools(options);
   const secrets = [conn.apiKey, options.summariser?.apiKey].filter((s): s is string => !!s);
   const log = (line: string) => options.log?.(redact(line, secrets));
   // Every frame both ways, for conformance replays (adapters/recorder.ts).
@@ -125,29 +110,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   const actor: Actor<typeof machine> = createActor(machine, {
     id: 'session',
     systemId: 'session',
-    input: {
-      url: conn.url,
-      dialect: conn.dialect,
-      model: conn.model,
-      sessionConfig: buildSessionConfig(options.session, tools ? { declarations: tools.declarations, toolChoice: options.toolChoice } : undefined),
-      tools: tools ? { timeouts: tools.timeouts, defaultTimeoutMs: tools.defaultTimeoutMs } : undefined,
-      policy,
-      strategy: resolveStrategy(policy.strategy),
-      connectTimeoutMs: options.connection?.connectTimeoutMs,
-      reconnect: options.reconnect === false ? undefined : {
-        maxAttempts: options.reconnect?.maxAttempts ?? 5,
-        baseDelayMs: options.reconnect?.baseDelayMs ?? 500,
-        maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
-      },
-      rolloverMarginMs: options.rolloverMarginMs === false ? undefined : options.rolloverMarginMs ?? 5 * 60_000,
-      responseTimeoutMs: options.responseTimeoutMs,
-      observer: options.observer, // realtime-proxy: the client owns the turns
-      // The machine reads time and randomness only through these (deterministic under test).
-      clock: { now: () => Date.now() },
-      random: Math.random,
-      // Resume: the store's latest summary and the turns it does not cover seed the first session.
-      ...(conversation.plan ? { seed: conversation.plan.seed ?? undefined, firstGeneration: conversation.plan.firstGeneration, firstSummaryNumber: conversation.plan.firstSummaryNumber } : {}),
-    },
+    input: sessionInputOf(conn, options, policy, tools, conversation.plan),
   });
 
   // ---- emitted events: journal, listeners ---------------------------------------------------------
