@@ -15,7 +15,7 @@ import { buildSummaryMessages } from './conversation/summary-prompt.js';
 import type { RealtimeTransport, TransportFactory } from './protocol/transport.js';
 import { AgentError, redact } from './errors.js';
 import { createAudioPlane } from './agent/audio-plane.js';
-import { createHoldBuffer } from './agent/hold-buffer.js';
+import { createUserInput } from './agent/user-input.js';
 import { createJournalRelay } from './agent/journal-relay.js';
 import { openAgentConversation } from './agent/conversation-store.js';
 import { resolveConnection } from './agent/connection.js';
@@ -124,24 +124,10 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
   actor.on('*', emitted.handle);
 
   // ---- the user's input while the connection switches ---------------------------------------------
-  const held = createHoldBuffer(() => log('audio buffer full while reconnecting: dropping the oldest audio'));
-  const hold = (h: Parameters<typeof held.hold>[0]) => {
-    if (actor.getSnapshot().status !== 'active') {
-      if (h.kind !== 'audio') fire('error', new AgentError('socket_closed', 'the session has ended: the turn was not sent (start a new session)'));
-      return;
-    }
-    held.hold(h);
-  };
-  const release = () => {
-    for (const h of held.drain()) {
-      if (h.kind === 'audio') transport?.sendAudio(h.pcm);
-      else if (h.kind === 'commit') actor.send({ type: 'USER.COMMIT' });
-      else actor.send({ type: 'USER.TEXT', text: h.text });
-    }
-  };
+  const input = createUserInput({ actor, transport: () => transport, live: () => reporter.live, log, error: (e) => fire('error', e) });
 
   // After the current macrostep: the machine is live when the held turns arrive.
-  const reporter = createStateReporter(fire, () => emitted.summariser, () => queueMicrotask(release));
+  const reporter = createStateReporter(fire, () => emitted.summariser, () => queueMicrotask(input.release));
   actor.subscribe({
     next: (snap) => reporter.next(snap),
     error(err) {
@@ -195,18 +181,9 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
       // Everything queued reaches the store (or the spill file, said in a warning) before stop() resolves.
       await conversation.close();
     },
-    sendText(text) {
-      if (reporter.live && held.size === 0) actor.send({ type: 'USER.TEXT', text });
-      else hold({ kind: 'text', text });
-    },
-    appendAudio(pcm) {
-      if (reporter.live && held.size === 0 && transport?.isOpen) transport.sendAudio(pcm);
-      else hold({ kind: 'audio', pcm: Buffer.from(pcm) });
-    },
-    commitAudio() {
-      if (reporter.live && held.size === 0) actor.send({ type: 'USER.COMMIT' });
-      else hold({ kind: 'commit' });
-    },
+    sendText: (text) => input.sendText(text),
+    appendAudio: (pcm) => input.appendAudio(pcm),
+    commitAudio: () => input.commitAudio(),
     interrupt({ itemId, playedMs } = { itemId: '', playedMs: 0 }) {
       actor.send({ type: 'INTERRUPT', itemId, playedMs, audioMs: itemId ? plane.outputMs(itemId) : 0 });
     },
@@ -226,7 +203,7 @@ export function createRealtimeAgent(options: AgentOptions = {}): RealtimeAgent {
         const s = actor.getSnapshot();
         if (s.status !== 'active') return true;
         // A turn held for the next connection is work still to do.
-        return held.turns === 0 && !s.hasTag('busy');
+        return input.heldTurns === 0 && !s.hasTag('busy');
       };
       // Idle also means the store has what was said (unless it is down: then the conversation goes on).
       if (isIdle()) return conversation.drained();
