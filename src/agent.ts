@@ -1,6 +1,7 @@
-// Composition root: assembles the session machine with its I/O actors (transport, protocol
-// operations, summary model), the audio plane, the conversation store and its journal relay and the
-// hold-during-switch buffer, and exposes the typed agent handle. The parts live in src/agent/ and adapters/.
+// Composition root: assembles the session machine with its I/O actors (the socket actor, protocol
+// operations, summary model), the audio plane, the conversation store and its journal relay, the
+// user input with its hold-during-switch buffer and the state event, and exposes the typed agent
+// handle. The parts live in src/agent/ and adapters/.
 import { createActor, fromPromise, type Actor } from 'xstate';
 import { RealtimeSocket, safeUrl } from '../adapters/realtime-socket.js';
 import { createChatSummariser } from '../adapters/summary-llm.js';
