@@ -182,7 +182,7 @@ export type SessionEmitted =
   | { type: 'response'; phase: 'created' | 'done'; responseId: string; status?: string }
   | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
   | { type: 'seeded'; id: string; generation: number }
-  /** The summariser entered a state (for the agent's `state` event and `idle()`). */
+  /** The summariser entered a state (for the agent's `state` event). */
   | { type: 'summariser'; state: string }
   | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
   | { type: 'tool.result'; responseId: string; result: ToolCallOutput };
