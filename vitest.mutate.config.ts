@@ -6,10 +6,10 @@ import { defineConfig } from 'vitest/config';
 // The files each target mutates are in stryker.config.mjs.
 export const TARGETS: Record<string, { tests: string[] }> = {
   transcript: {
-    tests: ['test/machines.load.test.ts', 'test/transcript.model.test.ts', 'test/seed-defects.test.ts'],
+    tests: ['test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/transcript.model.test.ts', 'test/seed-defects.test.ts'],
   },
   summariser: {
-    tests: ['test/machines.load.test.ts', 'test/summariser.model.test.ts', 'test/seed-defects.test.ts', 'test/summariser.*.test.ts'],
+    tests: ['test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/summariser.model.test.ts', 'test/seed-defects.test.ts', 'test/summariser.*.test.ts'],
   },
   conversation: {
     tests: [
@@ -24,13 +24,13 @@ export const TARGETS: Record<string, { tests: string[] }> = {
   // response.done) over the real socket to the emulator; a few seconds per run.
   session: {
     tests: [
-      'test/machines.load.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts',
+      'test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts',
       'test/agent.integration.test.ts', 'test/agent.transport.test.ts', 'test/tools.integration.test.ts',
       'test/tools.summary.test.ts', 'test/strategy.integration.test.ts',
     ],
   },
   tools: {
-    tests: ['test/machines.load.test.ts', 'test/tool-call.model.test.ts', 'test/tools.machine.test.ts', 'test/tools.integration.test.ts'],
+    tests: ['test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/tool-call.model.test.ts', 'test/tools.machine.test.ts', 'test/tools.integration.test.ts'],
   },
 };
 

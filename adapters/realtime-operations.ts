@@ -6,7 +6,7 @@ import { isMissingItemError } from '../src/protocol/server-errors.js';
 import { contentText } from '../src/conversation/items.js';
 import { summarySystemPrompt, transcriptOf } from '../src/conversation/summary-prompt.js';
 import type { RealtimeTransport } from '../src/protocol/transport.js';
-import type { Turn } from '../src/types.js';
+import type { Turn } from '../src/conversation/turn.js';
 
 export interface DeleteResult {
   deleted: string[];

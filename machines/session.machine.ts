@@ -28,6 +28,7 @@ import { sessionSetup } from './session/setup.js';
 import type { SessionContext } from './session/types.js';
 
 export * from './session/types.js';
+export { publicState, AGENT_STATES, type AgentState, type SessionTag } from './session/public-state.js';
 
 const failed = (code: AgentError['code'], message: string) => ({ type: 'fail' as const, params: () => ({ error: new AgentError(code, message, true) }) });
 
@@ -64,6 +65,7 @@ export const sessionMachine = sessionSetup.createMachine({
   },
   states: {
     online: {
+      description: 'A socket is open or opening (invoked here, so leaving online closes it); server events enter here, fatal errors first.',
       invoke: {
         id: 'socket',
         src: 'realtimeSocket',
@@ -106,16 +108,22 @@ export const sessionMachine = sessionSetup.createMachine({
       },
       states: {
         connecting: {
+          description: 'Opening the WebSocket; fails after connectTimeout.',
+          tags: ['connecting'],
           on: { 'SOCKET.OPEN': { target: 'awaitingSession', actions: 'countOpened' } },
           after: { connectTimeout: { target: '#session.failed', actions: failed('connect_timeout', 'no answer from the server in time: check the URL, the network and any proxy') } },
         },
         awaitingSession: {
+          description: 'The socket is open; waiting for session.created.',
+          tags: ['connecting'],
           on: { 'SESSION.CREATED': { target: 'configuring', actions: ['takeSession', 'announceSession'] } },
           after: {
             connectTimeout: { target: '#session.failed', actions: failed('connect_timeout', 'connected but no session.created arrived: is this a Realtime API server? check --url') },
           },
         },
         configuring: {
+          description: 'Our session.update is sent; waiting for session.updated (a rejection of it is fatal).',
+          tags: ['connecting'],
           entry: 'sendConfig',
           on: {
             'SESSION.UPDATED': 'seeding',
@@ -146,6 +154,8 @@ export const sessionMachine = sessionSetup.createMachine({
         // turns (as one system item: assistant-role text can switch the model to text-only answers).
         // Acknowledged or rejected, the seed is cleared, and `nothingToSeed` takes the session live.
         seeding: {
+          description: 'After a reconnect, rollover or resume: the summary and recent turns go in as one system item; live once acknowledged (or nothing to seed).',
+          tags: ['connecting'],
           always: { guard: 'nothingToSeed', target: 'live' },
           entry: 'sendSeed',
           on: {
@@ -162,6 +172,8 @@ export const sessionMachine = sessionSetup.createMachine({
         live,
         // Planned: before expires_at, at a turn boundary. Close this socket; `reconnecting` opens the next.
         rollingOver: {
+          description: 'A planned switch before expires_at, at a turn boundary: this socket closes, then reconnecting opens the next.',
+          tags: ['reconnecting'],
           entry: 'closeSocket',
           on: {
             'SOCKET.CLOSED': [
@@ -174,6 +186,8 @@ export const sessionMachine = sessionSetup.createMachine({
         },
         // The user stopped: nothing the server says is mirrored any more (a fatal error still fails).
         closing: {
+          description: 'stop() was called: the socket closes; nothing the server says is mirrored any more.',
+          tags: ['closing'],
           entry: 'closeSocket',
           on: { 'SOCKET.CLOSED': '#session.closed', 'SOCKET.FAILED': '#session.closed' },
           after: { closeGrace: '#session.closed' },
@@ -182,12 +196,14 @@ export const sessionMachine = sessionSetup.createMachine({
     },
     // Between two connections: the seed is prepared from the mirror, the agent holds the user's input.
     reconnecting: {
+      description: 'Between two connections (a drop with back-off, a rollover or an expiry): the seed is prepared from the mirror; the agent holds the user input.',
+      tags: ['reconnecting'],
       entry: ['prepareSeed', 'announceReconnect'],
       after: { reconnectDelay: 'online' },
       on: { STOP: 'closed' },
     },
-    closed: { type: 'final' },
-    failed: { type: 'final' },
+    closed: { type: 'final', tags: ['closed'], description: 'Ended by stop().' },
+    failed: { type: 'final', tags: ['failed'], description: 'Ended by an error (context.error: a one-line AgentError with the fix).' },
   },
   output: ({ context }) => ({ error: context.error, mirror: context.mirror, window: context.window, costUsd: context.costUsd }),
 });

@@ -17,7 +17,8 @@ import { assign, enqueueActions, fromPromise, sendTo, setup, type ActorRef, type
 import type { FoldPlan } from '../src/conversation/policy.js';
 import { buildSummaryMessages, summaryId, type ChatMessage } from '../src/conversation/summary-prompt.js';
 import { resolveStrategy, type ContextStrategy } from '../src/conversation/strategy.js';
-import type { PolicyOptions, Turn } from '../src/types.js';
+import type { PolicyOptions } from '../src/conversation/context-strategy.js';
+import type { Turn } from '../src/conversation/turn.js';
 
 export type SummariserStateName = 'idle' | 'collecting' | 'planning' | 'summarising' | 'awaitingQuiet' | 'inserting' | 'pruning' | 'cooldown';
 
@@ -209,6 +210,7 @@ export const summariserMachine = setup({
   },
   states: {
     idle: {
+      description: 'No summary under way; SUMMARISE starts one.',
       entry: { type: 'announce', params: { state: 'idle' } },
       on: {
         SUMMARISE: {
@@ -221,6 +223,7 @@ export const summariserMachine = setup({
       },
     },
     collecting: {
+      description: 'Waits (bounded by transcriptWait) for the transcripts of the turns it may fold.',
       entry: [
         { type: 'report', params: ({ context }) => ({ type: 'SUMMARISER.COLLECTING', pendingIds: context.transcripts ? pendingOf(context.turns) : [] }) },
         { type: 'announce', params: { state: 'collecting' } },
@@ -233,6 +236,7 @@ export const summariserMachine = setup({
       },
     },
     planning: {
+      description: 'The strategy plans the fold; a skip (nothing to fold) goes back to idle with a reason.',
       entry: [{ type: 'announce', params: { state: 'planning' } }, 'plan'],
       always: [
         {
@@ -255,6 +259,7 @@ export const summariserMachine = setup({
       ],
     },
     summarising: {
+      description: 'The summary model writes the summary of the folded turns.',
       entry: { type: 'announce', params: { state: 'summarising' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
@@ -295,12 +300,14 @@ export const summariserMachine = setup({
     },
     // Never insert or delete while a response writes to the conversation.
     awaitingQuiet: {
+      description: 'The summary is written; it waits until no response is asked for or running.',
       entry: { type: 'announce', params: { state: 'awaitingQuiet' } },
       // Eventless: re-checked after every event, so RESPONSE.ACTIVE false releases it.
       always: { guard: 'quiet', target: 'inserting' },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'summarising', message: INTERRUPTED, deleted: [] } } } },
     },
     inserting: {
+      description: 'The summary item goes in at the root; acknowledged before any delete.',
       entry: { type: 'announce', params: { state: 'inserting' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'inserting', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
@@ -330,6 +337,7 @@ export const summariserMachine = setup({
       },
     },
     pruning: {
+      description: 'The folded items are deleted, each delete acknowledged.',
       entry: { type: 'announce', params: { state: 'pruning' } },
       on: { ABORT: { target: 'idle', actions: { type: 'report', params: { type: 'SUMMARISER.FAILED', stage: 'pruning', message: INTERRUPTED, deleted: [] } } } },
       invoke: {
@@ -377,6 +385,7 @@ export const summariserMachine = setup({
     },
     // A failure on the previous connection does not hold back summaries on the next one.
     cooldown: {
+      description: 'A step failed: no new summary until the cooldown ends (or the connection changes).',
       entry: { type: 'announce', params: { state: 'cooldown' } },
       after: { cooldown: 'idle' },
       on: { ABORT: 'idle' },

@@ -93,6 +93,7 @@ export const toolCallMachine = setup({
   initial: 'validating',
   states: {
     validating: {
+      description: 'The model arguments are parsed and checked against the tool schema.',
       invoke: {
         id: 'validateArguments',
         src: 'validateArguments',
@@ -110,6 +111,7 @@ export const toolCallMachine = setup({
       on: { CANCEL: 'cancelled' },
     },
     running: {
+      description: 'The tool execute runs; leaving this state aborts its signal.',
       invoke: {
         id: 'executeTool',
         src: 'executeTool',
@@ -120,10 +122,10 @@ export const toolCallMachine = setup({
       after: { toolTimeout: { target: 'timedOut', actions: 'noteTimeout' } },
       on: { CANCEL: 'cancelled' },
     },
-    done: { type: 'final', entry: { type: 'settle', params: { status: 'done' } } },
-    failed: { type: 'final', entry: { type: 'settle', params: { status: 'failed' } } },
-    timedOut: { type: 'final', entry: { type: 'settle', params: { status: 'timedOut' } } },
-    cancelled: { type: 'final', entry: { type: 'settle', params: { status: 'cancelled' } } },
+    done: { type: 'final', description: 'The tool returned: its result is the output.', entry: { type: 'settle', params: { status: 'done' } } },
+    failed: { type: 'final', description: 'Invalid arguments or the tool threw: the model gets the error.', entry: { type: 'settle', params: { status: 'failed' } } },
+    timedOut: { type: 'final', description: 'The tool took longer than its timeout: aborted, the model is told.', entry: { type: 'settle', params: { status: 'timedOut' } } },
+    cancelled: { type: 'final', description: 'Cancelled (barge-in, stop, a lost connection): the output says so.', entry: { type: 'settle', params: { status: 'cancelled' } } },
   },
   // Every final state settles `status` on entry, and failed/timedOut set `error` on the way in
   // (rejectArgs, takeError, noteTimeout); a cancelled call's output is the fixed CANCELLED_OUTPUT.

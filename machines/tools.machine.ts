@@ -113,9 +113,11 @@ export const toolsMachine = setup({
   },
   states: {
     idle: {
+      description: 'No call running; TOOLS.RUN spawns one toolCall per call.',
       on: { 'TOOLS.RUN': { target: 'running', actions: 'run' } },
     },
     running: {
+      description: 'Calls run in parallel; each response batch is reported settled once all its calls have.',
       always: { guard: 'allSettled', target: 'idle' },
       on: {
         'TOOLS.RUN': { actions: 'run' },

@@ -92,6 +92,7 @@ export const transcriptMachine = setup({
   },
   states: {
     awaitingTranscript: {
+      description: 'Waits for the transcription events of the user audio item.',
       after: { awaitTranscript: 'retrieving' },
       on: {
         'TRANSCRIPT.FAILED': 'retrieving',
@@ -99,6 +100,7 @@ export const transcriptMachine = setup({
       },
     },
     retrieving: {
+      description: 'Asks the server for the item (conversation.item.retrieve) to read its transcript.',
       entry: 'countAttempt',
       invoke: {
         id: 'retrieveItem',
@@ -116,12 +118,13 @@ export const transcriptMachine = setup({
       },
     },
     backingOff: {
+      description: 'No transcript yet: waits attempt x base before retrieving again, up to maxAttempts.',
       always: { guard: 'attemptsExhausted', target: 'failed' },
       after: { backoff: 'retrieving' },
       on: { FETCH: 'retrieving' },
     },
-    done: { type: 'final' },
-    failed: { type: 'final', entry: 'markInaudible' },
+    done: { type: 'final', description: 'The transcript is known (from an event or a retrieve).' },
+    failed: { type: 'final', entry: 'markInaudible', description: 'No transcript after every attempt: the turn is [inaudible], never silently empty.' },
   },
   // Both final states set the result on the way in.
   output: ({ context }) => ({ itemId: context.itemId, ...context.result!, attempts: context.attempt }),

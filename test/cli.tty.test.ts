@@ -26,7 +26,8 @@ async function until(what: string, ok: (lines: string[]) => boolean, ms = 20_000
   }
 }
 
-const STATUS = /^window [≈\d,]+ \/ 500 \[[#.]{20}\] \d+% · cost \$\d+\.\d{4}$/;
+// The live status line ends with the agent's public state (agent.state) once it is known.
+const STATUS = /^window [≈\d,]+ \/ 500 \[[#.]{20}\] \d+% · cost \$\d+\.\d{4}( · (listening|thinking|speaking|summarising))?$/;
 
 describe.skipIf(!!skipReason)('text mode in a terminal (tmux)', () => {
   afterAll(() => {

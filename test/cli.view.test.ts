@@ -82,4 +82,18 @@ describe('terminal view', () => {
     v.onWindow({ tokens: 1553, trigger: 2000, target: 0, costUsd: 0, responseId: 'r2', usage: {} as never });
     expect(out.text().split('\r\x1b[K').at(-1)).toMatch(/^window 1,553 \/ 2,000 /);
   });
+  it('shows the agent\'s public state on the live status line (TTY), not in printed window lines', () => {
+    const tty = sink(true);
+    const v = new TerminalView({ out: tty.w, err: tty.w, color: false, redact: (s) => s });
+    v.onWindow({ tokens: 500, trigger: 2000, target: 0, costUsd: 0, responseId: 'r', usage: {} as never });
+    v.onState('speaking');
+    expect(tty.text().split('\r\x1b[K').at(-1)).toMatch(/^window 500 \/ 2,000 .* · cost \$0\.0000 · speaking$/);
+    v.onState('listening');
+    expect(tty.text().split('\r\x1b[K').at(-1)).toMatch(/ · listening$/);
+    const plain = sink(false);
+    const p = new TerminalView({ out: plain.w, err: plain.w, color: false, redact: (s) => s });
+    p.onState('speaking');
+    p.onWindow({ tokens: 500, trigger: 2000, target: 0, costUsd: 0, responseId: 'r', usage: {} as never });
+    expect(plain.text()).toMatch(/-- window 500 \/ 2,000 .* · cost \$0\.0000\n$/);
+  });
 });

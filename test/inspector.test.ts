@@ -12,6 +12,7 @@ import { FrameHub, sanitize, shorten, type Frame } from '../src/inspector/frames
 import { renderPage } from '../src/inspector/page.js';
 import { createDemoAgent, emitLeakyError, type DemoAgent } from './helpers/inspector-demo.js';
 import { httpRequest, openSse, sleep, until } from './helpers/inspector-http.js';
+import { rig } from './helpers/engine.js';
 
 const API_KEY = 'sk-proj-InspectorTestKey_0123456789abcdefABCDEF';
 const OTHER_SECRET = 'azure-secret-0f9e8d7c6b5a';
@@ -226,6 +227,21 @@ describe('frames', () => {
     expect((snaps.at(-1)!.context as { n: number }).n).toBe(base + sent);
     expect(snaps.reduce((a, s) => a + s.n, 0)).toBe(sent + 1); // every snapshot accounted for (+1: backfill)
     hub.close();
+  });
+});
+
+describe('the agent\'s public state', () => {
+  it('a real agent over the emulator: a state frame per change of agent.state, the current one in a late joiner\'s backlog', async () => {
+    const r = await rig({ latencyMs: 50 });
+    cleanups.push(() => r.close());
+    const hub = new FrameHub({ secrets: [API_KEY] });
+    cleanups.push(hub.attach(r.agent));
+    await r.agent.start();
+    r.agent.sendText('hello');
+    await r.agent.idle();
+    // The order one turn goes through (docs/architecture.md, "Public state").
+    expect(ofKind(hub.frames(), 'state').map((f) => f.state)).toEqual(['connecting', 'listening', 'thinking', 'speaking', 'listening']);
+    expect(hub.backlog().filter((f) => f.k === 'state')).toEqual([expect.objectContaining({ state: 'listening' })]);
   });
 });
 

@@ -9,7 +9,7 @@
 // never read, so the test holds across a redesign of the machine that keeps its event vocabulary.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActor, type AnyEventObject } from 'xstate';
-import { sessionMachine, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
+import { publicState, sessionMachine, type AgentState, type SessionInput, type SocketCommand } from '../machines/session.machine.js';
 import { summariserMachine } from '../machines/summariser.machine.js';
 import { DEFAULT_POLICY } from '../src/conversation/policy.js';
 import type { WireEvent } from '../src/protocol/events.js';
@@ -254,6 +254,26 @@ function reduce(p: M, ev: Ev): M {
   throw new Error(`model: ${ev.type} is not enabled in ${p.phase}`);
 }
 
+/**
+ * The agent's public state (agent.state) the model expects: the first connection's set-up is
+ * `connecting`, every later one `reconnecting` until live; live, a response the server created is
+ * `speaking`, one asked for (or a turn waiting) `thinking`, a summary under way `summarising`.
+ */
+function publicOf(m: M): AgentState {
+  switch (m.phase) {
+    case 'closed':
+    case 'failed':
+    case 'reconnecting':
+      return m.phase;
+    case 'live':
+      if (m.created) return 'speaking';
+      if (m.inFlight || m.queued) return 'thinking';
+      return m.summary !== 'none' ? 'summarising' : 'listening';
+    default:
+      return m.gen > 0 ? 'reconnecting' : 'connecting';
+  }
+}
+
 function enabled(m: M): Ev[] {
   const e = (...types: Ev['type'][]) => types.map((type) => ({ type }));
   if (m.phase === 'closed' || m.phase === 'failed') return [];
@@ -478,6 +498,12 @@ async function replay(path: ModelPath, machine = sessionMachine): Promise<{ sut:
         expect([...ems].sort(), 'events emitted').toEqual([...m.out.emits].sort());
         expect(sut.socket.connections.length, 'connections opened').toBe(m.gen + 1);
         const snap = sut.actor.getSnapshot();
+        expect(publicState(snap), 'public state (agent.state)').toBe(publicOf(m));
+        // The documented tags (machines/README.md): busy (what agent.idle() waits on) while anything is
+        // under way; editing while the summary goes in or old items go out (no response.create then).
+        const live = m.phase === 'live';
+        expect(snap.hasTag('busy'), 'busy tag').toBe(live && (m.inFlight || m.queued || m.summary !== 'none'));
+        expect(snap.hasTag('editing'), 'editing tag').toBe(live && ['quietWait', 'inserting', 'pruning'].includes(m.summary));
         const ended = m.phase === 'closed' || m.phase === 'failed';
         expect(snap.status, 'session ended').toBe(ended ? 'done' : 'active');
         if (ended) expect((snap.output as { error: { code: string } | null }).error?.code ?? null).toBe(m.phase === 'failed' ? m.error : null);
@@ -535,6 +561,9 @@ describe('session machine (model-based, through the socket)', () => {
     }
     for (const from of ['connecting', 'awaitingSession', 'configuring', 'seeding', 'live'] as Phase[]) expect(paths.some((p) => hasStep(p, 'FATAL', from)), `fatal from ${from}`).toBe(true);
     for (const from of ['connecting', 'awaitingSession', 'configuring', 'seeding', 'live', 'reconnecting'] as Phase[]) expect(paths.some((p) => hasStep(p, 'STOP', from)), `stop from ${from}`).toBe(true);
+    // Every public state is met on some path (checked after every step of every path).
+    const publics = new Set(paths.flatMap((p) => p.steps.map((s) => publicOf(modelState<M>(s)))));
+    expect([...publics].sort()).toEqual(['closed', 'connecting', 'failed', 'listening', 'reconnecting', 'speaking', 'summarising', 'thinking']);
     // Reconnect back-off for every attempt up to the limit, then the failure.
     const attempts = new Set(paths.flatMap((p) => p.steps.map((s) => modelState<M>(s).attempt)));
     expect([...attempts].sort()).toEqual([0, 1, 2, 3]);

@@ -9,12 +9,13 @@ import { routeOf, unhandled, type SessionEventType } from '../../src/protocol/ev
 import { classifyClose, classifyServerError } from '../../src/protocol/server-errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from '../../src/protocol/constants.js';
 import { AgentError } from '../../src/errors.js';
-import type { SessionInfo } from '../../src/types.js';
+import type { SessionInfo } from '../../src/protocol/session-info.js';
 import { INTERRUPTED, summariserMachine } from '../summariser.machine.js';
 import { transcriptMachine } from '../transcript.machine.js';
 import { toolsMachine } from '../tools.machine.js';
 import { abortTools, answerTools, functionCalls, reportTools, runTools } from './tools.js';
 import { applyReduced, asEnqueue, backoffDelay, type Enqueue, huntId, mirrorOf, NEVER, oneLine, rolloverDelay, str } from './effects.js';
+import type { SessionTag } from './public-state.js';
 import { CONTINUATION_NOTE, type SessionContext, type SessionEmitted, type SessionEvent, type SessionInput, type SocketCommand, type SummaryPhase } from './types.js';
 
 /** The fatal rule for a server `error` event, if it is one (the one table: src/protocol/server-errors.ts). */
@@ -52,6 +53,7 @@ export const sessionSetup = setup({
     context: {} as SessionContext,
     events: {} as SessionEvent,
     emitted: {} as SessionEmitted,
+    tags: {} as SessionTag,
   },
   actors: {
     /** The WebSocket: reports SOCKET.* / SERVER.EVENT, receives SEND / CLOSE. Provided by the agent. */

@@ -3,9 +3,11 @@
 import type { DoneActorEvent } from 'xstate';
 import type { WireEvent } from '../../src/protocol/events.js';
 import type { AgentError } from '../../src/errors.js';
-import type { ContextStrategy } from '../../src/conversation/strategy.js';
 import type { EarlyTranscript } from '../../src/conversation/mirror-reducer.js';
-import type { PolicyOptions, SessionInfo, SummaryEvent, TranscriptEvent, Turn, WindowEvent, Dialect } from '../../src/types.js';
+import type { Dialect } from '../../src/protocol/events.js';
+import type { SessionInfo } from '../../src/protocol/session-info.js';
+import type { ContextStrategy, PolicyOptions } from '../../src/conversation/context-strategy.js';
+import type { SummaryEvent, TranscriptEvent, Turn, WindowEvent } from '../../src/conversation/turn.js';
 import type { SummariserReport } from '../summariser.machine.js';
 import type { TranscriptOutput } from '../transcript.machine.js';
 import type { ToolCallRequest, ToolsReport } from '../tools.machine.js';
@@ -180,7 +182,7 @@ export type SessionEmitted =
   | { type: 'response'; phase: 'created' | 'done'; responseId: string; status?: string }
   | { type: 'reconnect'; attempt: number; delayMs: number; reason: 'drop' | 'rollover' | 'expired' }
   | { type: 'seeded'; id: string; generation: number }
-  /** The summariser entered a state (for the agent's `state` event and `idle()`). */
+  /** The summariser entered a state (for the agent's `state` event). */
   | { type: 'summariser'; state: string }
   | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
   | { type: 'tool.result'; responseId: string; result: ToolCallOutput };

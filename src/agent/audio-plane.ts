@@ -5,7 +5,7 @@ import { PCM_BYTES_PER_MS } from '../protocol/constants.js';
 import { unhandled, type AudioPlaneEventType } from '../protocol/event-registry.js';
 import type { AudioDelta } from '../protocol/transport.js';
 import type { WireEvent } from '../protocol/events.js';
-import type { AgentEvents } from '../types.js';
+import type { AgentEvents } from './handle.js';
 
 export interface AudioPlane {
   /** An output audio delta (the transport's fast path). */

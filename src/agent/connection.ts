@@ -2,7 +2,7 @@
 // one-line AgentError naming the fix.
 import { OPENAI_REALTIME_URL } from '../../adapters/realtime-socket.js';
 import { AgentError } from '../errors.js';
-import type { AgentOptions } from '../types.js';
+import type { AgentOptions } from './options.js';
 
 export interface ResolvedConnection {
   url: string;

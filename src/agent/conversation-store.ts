@@ -8,7 +8,7 @@ import { ConversationWriter } from '../store/writer.js';
 import { newConversationId } from '../store/open.js';
 import type { ResumePlan } from '../store/resume.js';
 import { AgentError } from '../errors.js';
-import type { AgentOptions } from '../types.js';
+import type { AgentOptions } from './options.js';
 import type { JournalSink } from './journal-relay.js';
 
 export interface AgentConversation {

@@ -6,6 +6,8 @@ export type Held = { kind: 'audio'; pcm: Buffer } | { kind: 'commit' } | { kind:
 
 export interface HoldBuffer {
   readonly size: number;
+  /** A text or commit is held: a turn that will ask for a response once the session is live. */
+  readonly turns: number;
   hold(h: Held): void;
   /** Everything held, in order; the buffer is empty afterwards. */
   drain(): Held[];
@@ -16,14 +18,21 @@ export function createHoldBuffer(onOverflow: () => void, maxAudioMs = 60_000): H
   const maxBytes = maxAudioMs * PCM_BYTES_PER_MS;
   let held: Held[] = [];
   let bytes = 0;
+  let turns = 0;
   let warned = false;
   return {
     get size() {
       return held.length;
     },
+    get turns() {
+      return turns;
+    },
     hold(h) {
       held.push(h);
-      if (h.kind !== 'audio') return;
+      if (h.kind !== 'audio') {
+        turns++;
+        return;
+      }
       bytes += h.pcm.length;
       while (bytes > maxBytes) {
         const i = held.findIndex((x) => x.kind === 'audio');
@@ -38,6 +47,7 @@ export function createHoldBuffer(onOverflow: () => void, maxAudioMs = 60_000): H
       const items = held;
       held = [];
       bytes = 0;
+      turns = 0;
       return items;
     },
   };

@@ -6,7 +6,7 @@ import { isSummary } from '../conversation/policy.js';
 import { AgentError, redact } from '../errors.js';
 import type { SessionEmitted } from '../../machines/session.machine.js';
 import type { JournalEntry } from '../conversation/journal.js';
-import type { Turn } from '../types.js';
+import type { Turn } from '../conversation/turn.js';
 import type { ToolCallEvent } from '../tools/types.js';
 
 export interface JournalSink {

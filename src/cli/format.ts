@@ -24,9 +24,10 @@ export function usd(x: number): string {
  */
 export const estimate = (x: number): string => `≈${n(x)}`;
 
-export function statusText(s: { tokens: number; trigger: number; costUsd: number; note?: string; estimated?: boolean }): string {
+/** `state`: the agent's public state (agent.state), shown on the live status line only. */
+export function statusText(s: { tokens: number; trigger: number; costUsd: number; note?: string; estimated?: boolean; state?: string }): string {
   const pct = s.trigger > 0 ? Math.round((s.tokens / s.trigger) * 100) : 0;
-  return `window ${s.estimated ? estimate(s.tokens) : n(s.tokens)} / ${n(s.trigger)} ${gauge(s.tokens, s.trigger)} ${pct}% · cost ${usd(s.costUsd)}${s.note ? ` · ${s.note}` : ''}`;
+  return `window ${s.estimated ? estimate(s.tokens) : n(s.tokens)} / ${n(s.trigger)} ${gauge(s.tokens, s.trigger)} ${pct}% · cost ${usd(s.costUsd)}${s.state ? ` · ${s.state}` : ''}${s.note ? ` · ${s.note}` : ''}`;
 }
 
 export function summaryText(s: { turns: number; windowBefore: number; windowAfterEstimate: number }): string {

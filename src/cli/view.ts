@@ -25,7 +25,7 @@ export class TerminalView {
   private readonly streamed = new Set<string>();
   private readonly printed = new Set<string>();
   private pendingUser: string | null = null; // user item whose placeholder is the last line (TTY)
-  private status = { tokens: 0, trigger: 0, costUsd: 0, note: '', estimated: false };
+  private status = { tokens: 0, trigger: 0, costUsd: 0, note: '', estimated: false, state: '' };
   private prompt: PromptLine | null = null;
   private promptShown = false;
 
@@ -201,7 +201,19 @@ export class TerminalView {
         this.drawStatus();
       }
     } else {
-      this.line(this.paint('dim', `-- ${statusText(this.status)}`));
+      // A printed line is a record: the public state at that moment would read as stale there.
+      this.line(this.paint('dim', `-- ${statusText({ ...this.status, state: '' })}`));
+    }
+  }
+
+  /** The agent's public state (agent.state), on the live status line (TTY only). */
+  onState(state: string): void {
+    if (state === this.status.state) return;
+    this.status.state = state;
+    // Only a status line that is up is redrawn (after the input ended it stays as a finished line).
+    if (this.tty && !this.midLine && this.statusShown) {
+      this.clearStatus();
+      this.drawStatus();
     }
   }
 
@@ -253,6 +265,7 @@ export class TerminalView {
       agent.on('tool.call', (e) => this.onToolCall(e)),
       agent.on('tool.result', (e) => this.onToolResult(e)),
       agent.on('summary.skipped', (e) => this.onSummarySkipped(e)),
+      agent.on('state', (e) => this.onState(e.state)),
       agent.on('reconnect', (e) =>
         this.info(
           e.reason === 'drop'

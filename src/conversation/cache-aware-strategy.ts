@@ -19,10 +19,10 @@
 //   depth and the choice is the deepest fold the `keepLastTurns` floor allows: `targetTokens` is not
 //   used (keepLastTurns is the only bound on how much is folded). Whether the fold makes the window
 //   smaller is checked against the written summary, as for every strategy (the summariser skips it).
-import type { Turn } from '../types.js';
+import type { Turn } from './turn.js';
 import { priceFor, type PriceRow } from './costs.js';
 import { foldableUnits, isSummary, planOf, toUnits, windowAfter, type FoldUnit } from './policy.js';
-import type { ContextStrategy, StrategyView } from './strategy.js';
+import type { ContextStrategy, StrategyView } from './context-strategy.js';
 import { estimateItemTokens } from './tokens.js';
 
 /** The summary's size before it is written: the same allowance the hysteresis plan uses. */

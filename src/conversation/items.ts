@@ -1,7 +1,7 @@
 // Server items -> local turns. Tolerant of every item shape: function items have no role or content,
 // assistant parts may be labelled `audio`/`text` (beta and some GA events) or `output_*`.
 import { isObject } from '../protocol/parse.js';
-import type { Role, Turn } from '../types.js';
+import type { Role, Turn } from './turn.js';
 
 const ROLES = new Set(['user', 'assistant', 'system']);
 

@@ -5,7 +5,7 @@ import type { RealtimeResponseUsage, WireEvent } from '../protocol/events.js';
 import { isObject } from '../protocol/parse.js';
 import { routeOf, type MirrorEventType } from '../protocol/event-registry.js';
 import { INAUDIBLE } from '../protocol/constants.js';
-import type { TranscriptEvent, Turn } from '../types.js';
+import type { TranscriptEvent, Turn } from './turn.js';
 import { turnFromItem } from './items.js';
 import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from './mirror.js';
 

@@ -1,6 +1,6 @@
 // The local mirror of the server conversation: an ordered list of turns, placed by
 // `previous_item_id` (never by arrival order) and deduplicated by id. Pure, immutable updates.
-import type { Turn } from '../types.js';
+import type { Turn } from './turn.js';
 import { mergeTurn } from './items.js';
 
 /** Treated as immutable: every update returns a new array (an upsert that changes nothing returns the input). */

@@ -1,6 +1,9 @@
 // When to summarise and what to fold. Pure functions; the summariser machine calls them.
-import type { PolicyOptions, Turn } from '../types.js';
+import type { FoldPlan, PolicyOptions } from './context-strategy.js';
+import type { Turn } from './turn.js';
 import { estimateItemTokens, ITEM_OVERHEAD_TOKENS, textTokens } from './tokens.js';
+
+export type { FoldPlan } from './context-strategy.js';
 
 export const DEFAULT_POLICY: PolicyOptions = {
   triggerTokens: 20_000,
@@ -55,15 +58,6 @@ const SUMMARY_ID = /^(sum|seed)_\d+$/;
 /** A summary (or a session seed) rather than a turn: folded into the next summary, never journaled as a turn. */
 export function isSummary(t: Pick<Turn, 'id' | 'summaryOf'>): boolean {
   return t.summaryOf !== undefined || SUMMARY_ID.test(t.id);
-}
-
-export interface FoldPlan {
-  /** Items to fold into the new summary and delete (includes the previous summary: rolling). */
-  fold: Turn[];
-  /** Items kept verbatim. */
-  keep: Turn[];
-  /** Estimated tokens removed from the window by folding (before the summary's own size). */
-  foldedTokens: number;
 }
 
 /**

@@ -2,7 +2,7 @@
 // not cover, as ONE system item (assistant audio cannot be re-created, and assistant-role text can
 // switch the model to text-only answers). Turns a summary already covers are left out, so a summary
 // interrupted mid-prune appears exactly once and no turn is lost.
-import type { Turn } from '../types.js';
+import type { Turn } from './turn.js';
 import { isSummary } from './policy.js';
 import { transcriptOf } from './summary-prompt.js';
 

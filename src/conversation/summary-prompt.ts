@@ -1,7 +1,7 @@
 // The summariser's prompt. Language: the conversation's own by default (the seed's French was a demo
 // device); the previous summary is part of the input, so nothing folded earlier is ever dropped.
 import { INAUDIBLE } from '../protocol/constants.js';
-import type { Turn } from '../types.js';
+import type { Turn } from './turn.js';
 import { isSummary } from './policy.js';
 
 export interface ChatMessage {

@@ -3,7 +3,7 @@
 // field shapes — never ids, text or timings (README "Recordings").
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { startEmulator } from './index.js';
+import { startEmulator } from './start.js';
 import type { EmulatorOptions } from './options.js';
 
 type Obj = Record<string, unknown>;

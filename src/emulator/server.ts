@@ -6,13 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { generate } from 'selfsigned';
+import { selfSignedPem } from '../net/tls.js';
+import { requestKey } from '../net/request-key.js';
 import { handleChatCompletion } from './chat-completions.js';
 import { E, type EmulatorError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { RealtimeSession } from './realtime-session.js';
 import { Ids, Rng } from './rng.js';
 import { parseToolCallHint, type ToolCallScript } from './tools.js';
+
+// Where they lived first: kept for importers of this module.
+export { selfSignedPem, requestKey };
 
 const REALTIME_PATHS = new Set(['/v1/realtime', '/openai/v1/realtime', '/openai/realtime', '/realtime']);
 const DEFAULT_MODEL = 'gpt-realtime';
@@ -31,30 +35,6 @@ export interface TlsMaterial {
   dir?: string;
 }
 
-/** A self-signed certificate for loopback (and `host`), valid a week unless told: PEM cert and key, in memory. */
-export async function selfSignedPem(host: string, commonName = 'realtime-emulator', validDays = 7): Promise<{ cert: string; key: string }> {
-  const altNames: Array<{ type: 2 | 7; value?: string; ip?: string }> = [
-    { type: 2, value: 'localhost' },
-    { type: 7, ip: '127.0.0.1' },
-    { type: 7, ip: '::1' },
-  ];
-  if (/^[\d.]+$/.test(host) && host !== '127.0.0.1' && host !== '0.0.0.0') altNames.push({ type: 7, ip: host });
-  else if (!/^[\d.:]+$/.test(host) && host !== 'localhost') altNames.push({ type: 2, value: host });
-  const pems = await generate([{ name: 'commonName', value: commonName }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + validDays * 24 * 3600_000),
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
 /** The emulator's certificate, also written to a temp file clients can trust (`path`). */
 export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
   const pem = await selfSignedPem(host);
@@ -62,22 +42,6 @@ export async function makeSelfSigned(host: string): Promise<TlsMaterial> {
   const path = join(dir, 'certificate.pem');
   writeFileSync(path, pem.cert);
   return { ...pem, path, dir };
-}
-
-/** The API key of a request: `Authorization: Bearer`, Azure `api-key`, or a browser subprotocol. */
-export function requestKey(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    if (m && m[1].trim()) return m[1].trim();
-  }
-  const az = req.headers['api-key'];
-  if (typeof az === 'string' && az.trim()) return az.trim();
-  const proto = req.headers['sec-websocket-protocol'];
-  if (typeof proto === 'string') {
-    for (const p of proto.split(',').map((s) => s.trim())) if (p.startsWith('openai-insecure-api-key.')) return p.slice('openai-insecure-api-key.'.length);
-  }
-  return undefined;
 }
 
 function isBeta(req: IncomingMessage): boolean {

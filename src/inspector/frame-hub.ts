@@ -21,6 +21,7 @@ import type { RealtimeAgent } from '../types.js';
 import {
   FRAME_VERSION,
   type ActorFrame,
+  type AgentStateFrame,
   type EventFrame,
   type Frame,
   type HelloFrame,
@@ -104,6 +105,7 @@ export class FrameHub {
   private readonly log: Frame[] = [];
   private readonly windows: WindowFrame[] = [];
   private readonly summaries: SummaryFrame[] = [];
+  private agentState: AgentStateFrame | null = null;
   private readonly all: Frame[] = [];
   private readonly sinks = new Set<FrameSink>();
   private readonly detachers = new Set<() => void>();
@@ -124,7 +126,8 @@ export class FrameHub {
   /** Frames a late joiner needs: hello, live actors, their last snapshots, the window series, summaries and the recent log. */
   backlog(): Frame[] {
     this.flushAll();
-    return [this.hello(), ...this.actors.values(), ...this.snaps.values(), ...this.windows, ...this.summaries, ...this.log];
+    const state = this.agentState ? [this.agentState] : [];
+    return [this.hello(), ...state, ...this.actors.values(), ...this.snaps.values(), ...this.windows, ...this.summaries, ...this.log];
   }
 
   hello(): HelloFrame {
@@ -165,7 +168,12 @@ export class FrameHub {
     }
     const offs: (() => void)[] = [];
     const on = agent.on.bind(agent) as RealtimeAgent['on'];
+    const publicState = (state: string | undefined) => {
+      if (state && state !== this.agentState?.state) this.publish({ k: 'state', t: this.now(), state: this.str(state) });
+    };
+    publicState(agent.state);
     offs.push(
+      on('state', (s) => publicState(s?.state)),
       on('window', (w) => {
         if (w.trigger) this.trigger = w.trigger;
         if (w.target) this.target = w.target;
@@ -250,6 +258,9 @@ export class FrameHub {
       case 'summary':
         this.summaries.push(frame);
         if (this.summaries.length > 1000) this.summaries.shift();
+        break;
+      case 'state':
+        this.agentState = frame;
         break;
       case 'event':
       case 'turn':

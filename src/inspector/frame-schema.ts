@@ -7,6 +7,8 @@ import type { RealtimeAgent } from '../types.js';
 export interface InspectableAgent {
   readonly actor: AnyActorRef;
   on: RealtimeAgent['on'];
+  /** The agent's public state now (agent.state); later changes come with the `state` event. */
+  readonly state?: RealtimeAgent['state'];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,6 +92,12 @@ export interface ErrorFrame {
   message: string;
   fatal?: boolean;
 }
+/** The agent's public state (agent.state: listening, thinking, speaking, ...), when it changes. */
+export interface AgentStateFrame {
+  k: 'state';
+  t: number;
+  state: string;
+}
 export interface StopFrame {
   k: 'stop';
   t: number;
@@ -105,4 +113,5 @@ export type Frame =
   | SummaryFrame
   | TurnFrame
   | ErrorFrame
+  | AgentStateFrame
   | StopFrame;

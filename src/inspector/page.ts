@@ -263,7 +263,7 @@ function drawChart(){
 function resetAll(){
   actors.forEach(function(a){ if (a.el.parentNode) a.el.parentNode.removeChild(a.el); });
   actors.clear(); windows.length = 0; summaries.length = 0;
-  while (logBox.firstChild) logBox.removeChild(logBox.firstChild); logRows = 0;
+  while (logBox.firstChild) logBox.removeChild(logBox.firstChild); logRows = 0; $('agentstate').textContent = '';
   $('empty').style.display=''; scheduleChart();
 }
 function apply(f){
@@ -289,6 +289,7 @@ function apply(f){
       logLine(f.t, 'sum', ['summary ' + f.id + ': ' + f.turns + ' turns, ' + f.before + ' \u2192 ~' + f.after + ' tokens' + (f.text ? '  \u201c' + f.text + '\u201d' : '')]);
       scheduleChart(); break;
     case 'error': logLine(f.t, 'err', ['error ' + f.code + ': ' + f.message]); break;
+    case 'state': $('agentstate').textContent = 'agent ' + f.state; logLine(f.t, 'ev', ['agent state ' + f.state]); break;
   }
 }
 
@@ -374,6 +375,7 @@ export function renderPage(options: PageOptions): string {
 <header>
   <h1>${title}</h1>
   <span id="badge" class="badge connecting">connecting</span>
+  <span id="agentstate" class="badge" title="the agent's public state (agent.state)"></span>
   <span id="hint"></span>
   <span class="sp"></span>
   <label>replay <input id="file" type="file" accept=".jsonl,.json,application/json,text/plain"></label>

@@ -1,13 +1,27 @@
 // SessionSettings -> the GA `session.update` payload (beta is derived from it at the edge).
-import type { SessionSettings } from '../types.js';
 import type { FunctionDeclaration, ToolChoice } from '../tools/types.js';
+import { PCM_SAMPLE_RATE } from './constants.js';
+
+export type TurnDetection = 'server_vad' | 'semantic_vad' | null | Record<string, unknown>;
+
+export interface SessionSettings {
+  instructions?: string;
+  voice?: string;
+  /** Input transcription model; null disables transcription. */
+  transcriptionModel?: string | null;
+  turnDetection?: TurnDetection;
+  outputModalities?: ['audio'] | ['text'];
+  /** Server-side safety net (GA only): 'auto' | 'disabled' | { retentionRatio } */
+  truncation?: 'auto' | 'disabled' | { retentionRatio: number; postInstructionsTokens?: number };
+  /** Anything else to merge into the GA session.update (advanced). */
+  extra?: Record<string, unknown>;
+}
 
 /** Tools for session.update: declarations and tool_choice (default "auto"). */
 export interface SessionTools {
   declarations: readonly FunctionDeclaration[];
   toolChoice?: ToolChoice;
 }
-import { PCM_SAMPLE_RATE } from './constants.js';
 
 export const DEFAULT_INSTRUCTIONS =
   'You are a helpful voice assistant. Keep answers short and natural. A system message at the start of the conversation may summarise earlier turns: treat it as what was said before, do not greet again.';

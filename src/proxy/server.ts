@@ -7,7 +7,8 @@ import { createServer as createHttp, type IncomingMessage, type Server } from 'n
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { requestKey, selfSignedPem } from '../emulator/server.js';
+import { selfSignedPem } from '../net/tls.js';
+import { requestKey } from '../net/request-key.js';
 import { ProxyConnection } from './connection.js';
 import { AgentError, redact } from '../errors.js';
 import { DEFAULT_LEASE_TTL_MS, openConversation, storeFromSpec, type OpenedConversation } from '../store/open.js';

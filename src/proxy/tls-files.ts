@@ -73,7 +73,7 @@ export async function proxyTls(o: { certFile?: string; keyFile?: string; dir?: s
     }
   }
   // Loaded only when a certificate must be made (the emulator module is heavy to load).
-  const { selfSignedPem } = await import('../emulator/server.js');
+  const { selfSignedPem } = await import('../net/tls.js');
   const pem = await selfSignedPem(o.host, 'realtime-proxy', VALID_DAYS);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -6,7 +6,7 @@
 import type { JournalLine } from '../conversation/journal.js';
 import { conversationFromJournal } from '../conversation/journal.js';
 import { buildSeed } from '../conversation/seed.js';
-import type { Role, Turn } from '../types.js';
+import type { Role, Turn } from '../conversation/turn.js';
 import type { StoredLine } from './types.js';
 
 export interface ResumePlan {

@@ -1,5 +1,5 @@
 // The tool contract (the Agents SDK's shape): name, description, parameters, execute.
-import type { RealtimeAgent } from '../types.js';
+import type { RealtimeAgent } from '../agent/handle.js';
 
 /** A zod schema (zod 4): anything with `safeParse`; converted with z.toJSONSchema for the session. */
 export interface ZodLike {
