@@ -86,7 +86,7 @@ describe('secrets stay out of ps', () => {
   });
 
   it('a key file that is missing, empty or holds more than a key is refused in one line', () => {
-    expect(() => parseProxyArgs(['--api-key-file', join(dir, 'nope')], env)).toThrow(/cannot read --api-key-file .*nope \(ENOENT\): check the path/);
+    expect(() => parseProxyArgs(['--api-key-file', join(dir, 'nope')], env)).toThrow(/cannot read --api-key-file .*nope: no such file or directory: check the path/);
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n');
     expect(() => parseProxyArgs(['--api-key-file', empty], env)).toThrow(/must hold exactly one key/);
