@@ -282,46 +282,33 @@ export class PendingRequests {
   }
 }
 
-// Searched as bytes: no string is made of the frame's head or of the text around the payload.
-const AUDIO_TYPES = [Buffer.from('"response.output_audio.delta"'), Buffer.from('"response.audio.delta"')];
-/** The type is looked for near the start only (servers put it first; the base64 payload is long). */
-const TYPE_WITHIN = 200;
+const AUDIO_TYPES = ['"response.output_audio.delta"', '"response.audio.delta"'];
 const DELTA_KEY = Buffer.from('"delta":"');
-const ITEM_KEY = Buffer.from('"item_id":"');
-const RESPONSE_KEY = Buffer.from('"response_id":"');
 const QUOTE = 0x22;
-
-/** `needle` lies wholly within the first TYPE_WITHIN bytes. */
-function nearStart(data: Buffer, needle: Buffer): boolean {
-  const i = data.indexOf(needle);
-  return i >= 0 && i + needle.length <= TYPE_WITHIN;
-}
-
-/** The string value of `"key":"…"` (first occurrence), or null. */
-function stringField(data: Buffer, key: Buffer): string | null {
-  const k = data.indexOf(key);
-  if (k < 0) return null;
-  const start = k + key.length;
-  const end = data.indexOf(QUOTE, start);
-  return end < 0 ? null : data.toString('latin1', start, end);
-}
+const ITEM_ID = /"item_id":"([^"]*)"/;
+const RESPONSE_ID = /"response_id":"([^"]*)"/;
 
 /**
  * Extracts item_id, response_id and the base64 delta from an audio delta frame without JSON.parse and
- * without copying the frame: only the ids and the payload become strings (the payload because
- * Buffer.from(…, 'base64') decodes a string). Base64 has no quotes, and a quoted `"delta":"` (or
- * `"item_id":"`) inside another string value would be escaped, so the first match is the field.
+ * without copying the frame: only the short parts around the payload become strings. (Base64 has no
+ * quotes, and a quoted `"delta":"` inside another string value would be escaped, so the first match
+ * is the field.)
  */
 export function fastAudioDelta(data: Buffer): AudioDelta | null {
-  if (!nearStart(data, AUDIO_TYPES[0]) && !nearStart(data, AUDIO_TYPES[1])) return null;
+  // Look for the type near the start of the frame only (the base64 payload is long).
+  const head = data.toString('latin1', 0, Math.min(data.length, 200));
+  if (!AUDIO_TYPES.some((t) => head.includes(t))) return null;
   const d = data.indexOf(DELTA_KEY);
   if (d < 0) return null;
   const start = d + DELTA_KEY.length;
   const end = data.indexOf(QUOTE, start);
   if (end < 0) return null;
-  const itemId = stringField(data, ITEM_KEY);
-  if (itemId === null) return null;
-  return { itemId, responseId: stringField(data, RESPONSE_KEY) ?? '', pcm: Buffer.from(data.toString('latin1', start, end), 'base64') };
+  const before = data.toString('latin1', 0, d);
+  const after = data.toString('latin1', end + 1);
+  const item = ITEM_ID.exec(before) ?? ITEM_ID.exec(after);
+  if (!item) return null;
+  const resp = RESPONSE_ID.exec(before) ?? RESPONSE_ID.exec(after);
+  return { itemId: item[1], responseId: resp ? resp[1] : '', pcm: Buffer.from(data.toString('latin1', start, end), 'base64') };
 }
 
 /** The URL without credentials or query secrets, for messages. */
