@@ -1,10 +1,13 @@
 // Top functions of a V8 .cpuprofile (node --cpu-prof --cpu-prof-dir=DIR ...):
-//   node scripts/cpuprofile-top.mjs FILE.cpuprofile [N] [--inclusive]
+//   node scripts/cpuprofile-top.mjs FILE.cpuprofile [N] [--inclusive] [--under=TEXT]
 // Self time by default; --inclusive counts a function once per sampled stack (callees included).
+// --under=TEXT keeps only samples with a frame whose name contains TEXT (e.g. --under=onFrame: the
+// socket's frame handling, without startup and the benchmark's own loop); shares are of those samples.
 import { readFileSync } from 'node:fs';
 
 const [file, nArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const inclusive = process.argv.includes('--inclusive');
+const under = process.argv.find((a) => a.startsWith('--under='))?.slice('--under='.length);
 if (!file) {
   process.stderr.write('usage: node scripts/cpuprofile-top.mjs FILE.cpuprofile [N] [--inclusive]\n');
   process.exit(2);
@@ -21,7 +24,12 @@ const name = (n) => {
 };
 const time = new Map();
 let total = 0;
+const hasFrame = (id) => {
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) if (name(byId.get(cur)).includes(under)) return true;
+  return false;
+};
 for (const [id, t] of ticks) {
+  if (under && !hasFrame(id)) continue;
   total += t;
   const seen = new Set();
   for (let cur = id; cur !== undefined; cur = inclusive ? parent.get(cur) : undefined) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyTranscript, emptyMirror, huntFinished, reduceMirror, settlePending, truncateHeard, type MirrorState } from '../src/conversation/mirror-reducer.js';
 import type { WireEvent } from '../src/protocol/events.js';
+import { routeOf } from '../src/protocol/event-registry.js';
 import type { Turn } from '../src/types.js';
 
 const NOW = 1234;
@@ -113,16 +114,13 @@ describe('input audio transcription', () => {
   const delta = (item_id: unknown, d: unknown): WireEvent => ({ type: 'conversation.item.input_audio_transcription.delta', item_id, delta: d });
   const completed = (item_id: unknown, t: unknown): WireEvent => ({ type: 'conversation.item.input_audio_transcription.completed', item_id, transcript: t });
   const failed = (item_id: unknown): WireEvent => ({ type: 'conversation.item.input_audio_transcription.failed', item_id });
-  const shown = (itemId: string, text: string) => ({ type: 'transcript', transcript: { itemId, text, final: false, source: 'event' } });
   const u = turn({ id: 'u', text: null, textState: 'pending', audio: true });
 
-  it('delta: only shown as it streams (hunted, known or before its item); the mirror does not change', () => {
+  it('delta: display only: the mirror and its effects stay as they were (the registry sends it to the audio plane)', () => {
+    expect(routeOf('conversation.item.input_audio_transcription.delta')).toBe('audio');
     for (const m of [mirror({ turns: [u], hunting: ['u'] }), mirror({ turns: [u] }), emptyMirror]) {
-      expect(reduce(m, delta('u', 'hel'))).toEqual({ mirror: m, effects: [shown('u', 'hel')] });
+      expect(reduce(m, delta('u', 'hel'))).toEqual({ mirror: m, effects: [] });
     }
-    expect(reduce(emptyMirror, delta('u', 7))).toEqual({ mirror: emptyMirror, effects: [shown('u', '')] });
-    expect(reduce(emptyMirror, delta(undefined, 'x'))).toEqual({ mirror: emptyMirror, effects: [] });
-    expect(reduce(emptyMirror, delta(5, 'x'))).toEqual({ mirror: emptyMirror, effects: [] });
   });
 
   it('completed: to the hunt; on a known unhunted item final at once; before its item kept', () => {

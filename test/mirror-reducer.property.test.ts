@@ -100,8 +100,8 @@ class Model {
   }
 
   transcription(id: string, phase: 'delta' | 'completed' | 'failed'): Effect[] {
-    const shownDelta = { type: 'transcript', transcript: { itemId: id, text: 'w ', final: false, source: 'event' } };
-    if (phase === 'delta') return [shownDelta];
+    // Deltas are the audio plane's (display only): the mirror neither keeps nor shows them.
+    if (phase === 'delta') return [];
     const event = phase === 'completed' ? { type: 'TRANSCRIPT.COMPLETED', transcript: 'words' } : { type: 'TRANSCRIPT.FAILED' };
     if (this.hunting.includes(id)) return [{ type: 'hunt.send', itemId: id, event }];
     const known = this.shown.get(id);

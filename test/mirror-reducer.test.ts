@@ -57,14 +57,14 @@ describe('mirror reducer: items', () => {
 });
 
 describe('mirror reducer: transcripts', () => {
-  it('a user audio item without transcript starts a hunt; deltas are shown, the completion goes to the hunt', () => {
+  it('a user audio item without transcript starts a hunt; deltas leave it alone (the audio plane shows them), the completion goes to the hunt', () => {
     const { m, effects } = run([
       userAudio('u1'),
       { type: 'conversation.item.input_audio_transcription.delta', item_id: 'u1', delta: 'hel' },
       { type: 'conversation.item.input_audio_transcription.completed', item_id: 'u1', transcript: 'hello' },
     ]);
     expect(m.hunting).toEqual(['u1']);
-    expect(effects.map((e) => e.type)).toEqual(['hunt.start', 'turn', 'transcript', 'hunt.send']);
+    expect(effects.map((e) => e.type)).toEqual(['hunt.start', 'turn', 'hunt.send']);
     expect(effects.filter((e) => e.type === 'hunt.send')).toEqual([{ type: 'hunt.send', itemId: 'u1', event: { type: 'TRANSCRIPT.COMPLETED', transcript: 'hello' } }]);
     const r = huntFinished(m, 'u1', 'hello', 'event');
     expect(r.mirror.hunting).toEqual([]);
@@ -80,7 +80,7 @@ describe('mirror reducer: transcripts', () => {
     expect(effects.map((e) => e.type)).toEqual(['transcript', 'turn']);
   });
 
-  it('an early failure is replayed to the hunt; early deltas are shown, not kept', () => {
+  it('an early failure is replayed to the hunt; early deltas are not kept (nor shown from the mirror)', () => {
     const { m, effects } = run([
       { type: 'conversation.item.input_audio_transcription.delta', item_id: 'u1', delta: 'a ' },
       { type: 'conversation.item.input_audio_transcription.delta', item_id: 'u1', delta: 'b' },
@@ -89,10 +89,7 @@ describe('mirror reducer: transcripts', () => {
     ]);
     const start = effects.find((e) => e.type === 'hunt.start') as { replay: unknown[] };
     expect(start.replay).toEqual([{ type: 'TRANSCRIPT.FAILED' }]);
-    expect(effects.filter((e) => e.type === 'transcript').map((e) => (e as { transcript: { text: string; final: boolean } }).transcript)).toMatchObject([
-      { text: 'a ', final: false },
-      { text: 'b', final: false },
-    ]);
+    expect(effects.filter((e) => e.type === 'transcript')).toEqual([]);
     expect(m.early).toEqual({});
   });
 

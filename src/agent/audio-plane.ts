@@ -1,5 +1,5 @@
-// The audio plane: output audio, assistant deltas and speech start/stop go from the transport to the
-// caller's listeners directly, never through a machine. The session only hears coarse facts
+// The audio plane: output audio, assistant and user transcript deltas and speech start/stop go from
+// the transport to the caller's listeners directly, never through a machine. The session only hears coarse facts
 // (AUDIO.MS, an item's audio length, at the end of an item).
 import { PCM_BYTES_PER_MS } from '../protocol/constants.js';
 import { unhandled, type AudioPlaneEventType } from '../protocol/event-registry.js';
@@ -47,6 +47,11 @@ export function createAudioPlane(
           // session then takes it from the response's billed audio tokens.
           if (outputBytes.has(itemId)) audioMs(itemId, outputMs(itemId));
           fire('audio.done', { itemId, responseId });
+          break;
+        case 'conversation.item.input_audio_transcription.delta':
+          // Shown as it streams (also before its item exists); the turn's text waits for the completed
+          // transcript, which the session machine mirrors. Not journaled (only final text is).
+          if (itemId) fire('transcript', { itemId, text: typeof ev.delta === 'string' ? ev.delta : '', final: false, source: 'event' });
           break;
         case 'input_audio_buffer.speech_started': {
           const ms = typeof ev.audio_start_ms === 'number' ? ev.audio_start_ms : 0;

@@ -11,7 +11,8 @@ import { findTurn, removeTurn, trimToHeard, updateTurn, upsertTurn } from './mir
 
 /**
  * Transcription events that arrived before their item (the parent replays them to the hunt). Deltas
- * are only shown (`transcript` effects): the turn's text is the completed or retrieved transcript.
+ * never reach the mirror: the registry routes them to the agent's audio plane, which only shows them;
+ * the turn's text is the completed or retrieved transcript.
  */
 export interface EarlyTranscript {
   completed?: string;
@@ -124,13 +125,6 @@ function early(m: MirrorState, id: string, patch: (e: EarlyTranscript) => EarlyT
   return { ...m, early: { ...m.early, [id]: patch(m.early[id] ?? {}) } };
 }
 
-function transcriptionDelta(m: MirrorState, ev: WireEvent): Reduced {
-  const id = str(ev.item_id);
-  if (!id) return same(m);
-  // Shown as it streams (also before its item); the turn's text waits for the completed transcript.
-  return { mirror: m, effects: [{ type: 'transcript', transcript: { itemId: id, text: str(ev.delta), final: false, source: 'event' } }] };
-}
-
 function transcriptionCompleted(m: MirrorState, ev: WireEvent): Reduced {
   const id = str(ev.item_id);
   const text = str(ev.transcript);
@@ -204,7 +198,6 @@ const HANDLERS: { readonly [K in MirrorEventType]: Handler } = {
   'conversation.item.retrieved': itemRetrieved,
   'conversation.item.deleted': itemDeleted,
   'conversation.item.truncated': itemTruncated,
-  'conversation.item.input_audio_transcription.delta': transcriptionDelta,
   'conversation.item.input_audio_transcription.completed': transcriptionCompleted,
   'conversation.item.input_audio_transcription.failed': transcriptionFailed,
   'response.created': responseCreated,

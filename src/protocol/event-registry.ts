@@ -26,7 +26,6 @@ export const SERVER_EVENTS = {
   'conversation.item.retrieved': { route: 'mirror' },
   'conversation.item.deleted': { route: 'mirror' },
   'conversation.item.truncated': { route: 'mirror' },
-  'conversation.item.input_audio_transcription.delta': { route: 'mirror' },
   'conversation.item.input_audio_transcription.completed': { route: 'mirror' },
   'conversation.item.input_audio_transcription.failed': { route: 'mirror' },
   'response.created': { route: 'mirror' },
@@ -38,6 +37,10 @@ export const SERVER_EVENTS = {
   'response.output_audio.done': { route: 'audio', beta: 'response.audio.done' },
   'response.output_audio_transcript.delta': { route: 'audio', beta: 'response.audio_transcript.delta' },
   'response.output_text.delta': { route: 'audio', beta: 'response.text.delta' },
+  // Display only (the turn's text is the completed transcript): shown from the audio plane, like the
+  // assistant's deltas. Through the session machine each cost a full macrostep (4 a turn, a third of
+  // the machine's events) for one emit: issue 23, docs/performance.md "Where the time went".
+  'conversation.item.input_audio_transcription.delta': { route: 'audio' },
   'input_audio_buffer.speech_started': { route: 'audio' },
   'input_audio_buffer.speech_stopped': { route: 'audio' },
 
