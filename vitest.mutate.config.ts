@@ -6,17 +6,17 @@ import { defineConfig } from 'vitest/config';
 // The files each target mutates are in stryker.config.mjs.
 export const TARGETS: Record<string, { tests: string[] }> = {
   transcript: {
-    tests: ['test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/transcript.model.test.ts', 'test/seed-defects.test.ts'],
+    tests: ['test/machines/machines.load.test.ts', 'test/machines/machines.diagram.test.ts', 'test/machines/transcript.model.test.ts', 'test/unit/seed-defects.test.ts'],
   },
   summariser: {
-    tests: ['test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/summariser.model.test.ts', 'test/seed-defects.test.ts', 'test/summariser.*.test.ts'],
+    tests: ['test/machines/machines.load.test.ts', 'test/machines/machines.diagram.test.ts', 'test/machines/summariser.model.test.ts', 'test/unit/seed-defects.test.ts', 'test/**/summariser.*.test.ts'],
   },
   conversation: {
     tests: [
-      'test/policy.test.ts', 'test/policy.*.test.ts', 'test/strategy.test.ts', 'test/items.test.ts', 'test/mirror*.test.ts', 'test/journal.test.ts',
-      'test/costs.test.ts', 'test/summary-prompt.test.ts', 'test/seed-defects.test.ts', 'test/summariser.model.test.ts',
-      'test/summariser.*.test.ts', 'test/conversation.*.test.ts', 'test/seed.test.ts', 'test/tokens.test.ts',
-      'test/cache-aware-strategy.test.ts',
+      'test/unit/policy.test.ts', 'test/**/policy.*.test.ts', 'test/strategy.test.ts', 'test/unit/items.test.ts', 'test/**/mirror*.test.ts', 'test/unit/journal.test.ts',
+      'test/unit/costs.test.ts', 'test/unit/summary-prompt.test.ts', 'test/unit/seed-defects.test.ts', 'test/machines/summariser.model.test.ts',
+      'test/**/summariser.*.test.ts', 'test/**/conversation.*.test.ts', 'test/unit/seed.test.ts', 'test/unit/tokens.test.ts',
+      'test/unit/cache-aware-strategy.test.ts',
     ],
   },
   // Slow (the session model replays ~500 paths per mutant): run on its own with `npm run mutate -- session`.
@@ -24,13 +24,13 @@ export const TARGETS: Record<string, { tests: string[] }> = {
   // response.done) over the real socket to the emulator; a few seconds per run.
   session: {
     tests: [
-      'test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/session.model.test.ts', 'test/session*.test.ts',
-      'test/agent.integration.test.ts', 'test/agent.transport.test.ts', 'test/tools.integration.test.ts',
-      'test/tools.summary.test.ts', 'test/strategy.integration.test.ts',
+      'test/machines/machines.load.test.ts', 'test/machines/machines.diagram.test.ts', 'test/machines/session.model.test.ts', 'test/**/session*.test.ts',
+      'test/integration/agent.integration.test.ts', 'test/integration/agent.transport.test.ts', 'test/integration/tools.integration.test.ts',
+      'test/unit/tools.summary.test.ts', 'test/integration/strategy.integration.test.ts',
     ],
   },
   tools: {
-    tests: ['test/machines.load.test.ts', 'test/machines.diagram.test.ts', 'test/tool-call.model.test.ts', 'test/tools.machine.test.ts', 'test/tools.integration.test.ts'],
+    tests: ['test/machines/machines.load.test.ts', 'test/machines/machines.diagram.test.ts', 'test/machines/tool-call.model.test.ts', 'test/machines/tools.machine.test.ts', 'test/integration/tools.integration.test.ts'],
   },
 };
 
@@ -42,7 +42,7 @@ const only = process.env.MUTATE_TESTS?.split(',').filter(Boolean);
 export default defineConfig({
   test: {
     include: only ?? target.tests,
-    exclude: ['**/node_modules/**', 'test/*.e2e.test.ts', 'test/*.soak.test.ts', 'test/*.browser.test.ts'],
+    exclude: ['**/node_modules/**', 'test/**/*.e2e.test.ts', 'test/**/*.soak.test.ts', 'test/**/*.browser.test.ts'],
     testTimeout: 60_000,
   },
 });
