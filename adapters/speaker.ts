@@ -94,126 +94,139 @@ export class PlayClock {
 }
 
 export async function openSpeaker(opts: SpeakerOptions = {}, now: () => number = () => performance.now()): Promise<SpeakerOut> {
-  const Speaker = loadSpeaker();
-  const leadMs = opts.leadMs ?? 160;
-  const clock = new PlayClock(now);
-  const queue: Buffer[] = [];
-  let enqueued = 0; // timeline ms of everything ever written (handed + queued)
-  const items = new Map<string, ItemSpan>();
-  let current: string | null = null;
-  let device: NativeSpeaker | null = null;
-  let inflight = 0;
-  let flushed: Array<() => void> = [];
-  let wasPlaying = false;
-  let closed = false;
-  let pendingClose: NativeSpeaker[] = [];
+  return new PacedSpeaker(loadSpeaker(), opts, now);
+}
 
-  const openDevice = (): NativeSpeaker => {
-    const d = new Speaker({ channels: 1, bitDepth: 16, sampleRate: RATE, signed: true, ...(opts.device ? { device: opts.device } : {}) });
-    d.on('error', (e) => opts.onError?.(e as Error));
+/** Hands queued audio to the device `leadMs` at a time; a dropped device closes once no write runs. */
+class PacedSpeaker implements SpeakerOut {
+  private readonly leadMs: number;
+  private readonly clock: PlayClock;
+  private readonly queue: Buffer[] = [];
+  /** Timeline ms of everything ever written (handed + queued). */
+  private enqueued = 0;
+  private readonly items = new Map<string, ItemSpan>();
+  private current: string | null = null;
+  private device: NativeSpeaker | null = null;
+  private inflight = 0;
+  private flushed: Array<() => void> = [];
+  private wasPlaying = false;
+  private closed = false;
+  private pendingClose: NativeSpeaker[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly Speaker: SpeakerCtor,
+    private readonly opts: SpeakerOptions,
+    now: () => number,
+  ) {
+    this.leadMs = opts.leadMs ?? 160;
+    this.clock = new PlayClock(now);
+  }
+
+  write(pcm: Buffer, itemId: string): void {
+    if (this.closed || pcm.length === 0) return;
+    let span = this.items.get(itemId);
+    if (!span) {
+      span = { start: this.enqueued, dur: 0 };
+      this.items.set(itemId, span);
+      if (this.items.size > 64) this.items.delete(this.items.keys().next().value as string);
+    }
+    this.current = itemId;
+    const ms = pcm.length / BYTES_PER_MS;
+    span.dur += ms;
+    this.enqueued += ms;
+    for (let o = 0; o < pcm.length; o += PIECE_BYTES) this.queue.push(pcm.subarray(o, Math.min(pcm.length, o + PIECE_BYTES)));
+    this.wasPlaying = true;
+    this.pump();
+    if (!this.timer) this.timer = setInterval(() => this.pump(), 10);
+  }
+
+  playing(): boolean {
+    return this.queue.length > 0 || this.clock.ahead() > 0;
+  }
+
+  playedMs(itemId?: string): number {
+    return this.itemPlayed(itemId ?? this.current);
+  }
+
+  stop(): StopResult {
+    const id = this.current;
+    const played = this.itemPlayed(id);
+    this.queue.length = 0;
+    this.enqueued = this.clock.drop();
+    if (id) {
+      const span = this.items.get(id);
+      if (span) span.dur = played; // what was not heard never will be
+    }
+    if (this.device) {
+      // snd_pcm_drop discards what the device still holds; a fresh device serves the next reply.
+      this.pendingClose.push(this.device);
+      this.device = null;
+      this.settle();
+    }
+    if (this.wasPlaying) {
+      this.wasPlaying = false;
+      this.opts.onDrained?.();
+    }
+    this.stopTimer();
+    return { itemId: id, playedMs: played };
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.stop();
+    this.closed = true;
+    return new Promise<void>((resolve) => {
+      this.flushed.push(resolve);
+      this.settle();
+    });
+  }
+
+  private openDevice(): NativeSpeaker {
+    const { device } = this.opts;
+    const d = new this.Speaker({ channels: 1, bitDepth: 16, sampleRate: RATE, signed: true, ...(device ? { device } : {}) });
+    d.on('error', (e) => this.opts.onError?.(e as Error));
     return d;
-  };
+  }
 
-  const settle = () => {
-    if (inflight > 0) return;
+  private settle(): void {
+    if (this.inflight > 0) return;
     // Close dropped devices only when no native write is running on a worker thread.
-    for (const d of pendingClose) d.close(true);
-    pendingClose = [];
-    const f = flushed;
-    flushed = [];
+    for (const d of this.pendingClose) d.close(true);
+    this.pendingClose = [];
+    const f = this.flushed;
+    this.flushed = [];
     for (const fn of f) fn();
-  };
+  }
 
-  const pump = () => {
-    while (queue.length && clock.ahead() < leadMs) {
-      const piece = queue.shift()!;
-      device ??= openDevice();
-      inflight++;
-      device.write(piece, () => {
-        inflight--;
-        settle();
+  private pump(): void {
+    while (this.queue.length && this.clock.ahead() < this.leadMs) {
+      const piece = this.queue.shift()!;
+      this.device ??= this.openDevice();
+      this.inflight++;
+      this.device.write(piece, () => {
+        this.inflight--;
+        this.settle();
       });
-      clock.hand(piece.length / BYTES_PER_MS);
+      this.clock.hand(piece.length / BYTES_PER_MS);
     }
-    const playingNow = queue.length > 0 || clock.ahead() > 0;
-    if (wasPlaying && !playingNow) opts.onDrained?.();
-    wasPlaying = playingNow;
-    if (!playingNow && timer) {
-      clearInterval(timer);
-      timer = null;
-    }
-  };
-  let timer: NodeJS.Timeout | null = null;
-  const ensureTimer = () => {
-    if (!timer) timer = setInterval(pump, 10);
-  };
+    const playingNow = this.playing();
+    if (this.wasPlaying && !playingNow) this.opts.onDrained?.();
+    this.wasPlaying = playingNow;
+    if (!playingNow) this.stopTimer();
+  }
 
-  const itemPlayed = (id: string | null): number => {
+  private stopTimer(): void {
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private itemPlayed(id: string | null): number {
     if (!id) return 0;
-    const span = items.get(id);
+    const span = this.items.get(id);
     if (!span) return 0;
-    return Math.round(Math.min(span.dur, Math.max(0, clock.played() - span.start)));
-  };
-
-  const out: SpeakerOut = {
-    write(pcm, itemId) {
-      if (closed || pcm.length === 0) return;
-      let span = items.get(itemId);
-      if (!span) {
-        span = { start: enqueued, dur: 0 };
-        items.set(itemId, span);
-        if (items.size > 64) items.delete(items.keys().next().value as string);
-      }
-      current = itemId;
-      const ms = pcm.length / BYTES_PER_MS;
-      span.dur += ms;
-      enqueued += ms;
-      for (let o = 0; o < pcm.length; o += PIECE_BYTES) queue.push(pcm.subarray(o, Math.min(pcm.length, o + PIECE_BYTES)));
-      wasPlaying = true;
-      pump();
-      ensureTimer();
-    },
-    playing() {
-      return queue.length > 0 || clock.ahead() > 0;
-    },
-    playedMs(itemId) {
-      return itemPlayed(itemId ?? current);
-    },
-    stop() {
-      const id = current;
-      const played = itemPlayed(id);
-      queue.length = 0;
-      const at = clock.drop();
-      enqueued = at;
-      if (id) {
-        const span = items.get(id);
-        if (span) span.dur = played; // what was not heard never will be
-      }
-      if (device) {
-        // snd_pcm_drop discards what the device still holds; a fresh device serves the next reply.
-        pendingClose.push(device);
-        device = null;
-        settle();
-      }
-      if (wasPlaying) {
-        wasPlaying = false;
-        opts.onDrained?.();
-      }
-      if (timer) {
-        clearInterval(timer);
-        timer = null;
-      }
-      return { itemId: id, playedMs: played };
-    },
-    close() {
-      if (closed) return Promise.resolve();
-      out.stop();
-      closed = true;
-      return new Promise<void>((resolve) => {
-        flushed.push(resolve);
-        settle();
-      });
-    },
-  };
-  return out;
+    return Math.round(Math.min(span.dur, Math.max(0, this.clock.played() - span.start)));
+  }
 }
