@@ -8,6 +8,7 @@ import { startProxy, type RealtimeProxy } from '../../src/proxy/index.js';
 import type { ProxyConnection } from '../../src/proxy/connection.js';
 import { RawClient, type Ev } from '../helpers/emulator-client.js';
 import { startWsProxy, type WsProxy } from '../helpers/reliability-proxy.js';
+import { sortedJson } from '../helpers/canonical-json.js';
 
 const KEY = 'sk-frames-upstream';
 let emu: Emulator;
@@ -68,15 +69,6 @@ async function freshClientWorks(url = proxy.url): Promise<void> {
   c.close();
 }
 
-/** Canonical JSON as many languages write it: keys sorted at every level. */
-function sortedJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 const polluted = () => ({}) as Record<string, unknown>;
 

@@ -10,6 +10,7 @@ import { peekType } from '../../src/proxy/index.js';
 import { MAX_JSON_DEPTH, scanFrame } from '../../src/protocol/frame-scan.js';
 import { RawClient } from '../helpers/emulator-client.js';
 import { proxyOnEmulator, type ProxyRig } from '../helpers/proxy-rig.js';
+import { sortedJson } from '../helpers/canonical-json.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 27_2026);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
@@ -66,15 +67,6 @@ const validEvent = fc.oneof(
   fc.string({ maxLength: 60 }).map((i) => ({ type: 'session.update', session: { type: 'realtime', instructions: i } })),
 );
 
-/** Keys sorted at every level (canonical JSON), so a nested "type" comes before the event's own. */
-function sortedJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 const protoKey = fc.constantFrom('__proto__', 'constructor', 'prototype');
 const protoFrame = fc.tuple(protoKey, protoKey, fc.constantFrom('session', 'tracing', 'prompt', 'metadata')).map(([k1, k2, where]) => {
