@@ -12,6 +12,9 @@ interface Entry {
   readonly route: Route;
   /** The beta dialect's name, when it differs from the GA name. */
   readonly beta?: string;
+  /** realtime-proxy: 'stream' = relayed to the client on the peeked type alone, never parsed (the
+   *  engine does not need it); every other event is parsed once, for the engine and the client view. */
+  readonly proxy?: 'stream';
 }
 
 export const SERVER_EVENTS = {
@@ -33,10 +36,10 @@ export const SERVER_EVENTS = {
   'response.output_audio_transcript.done': { route: 'mirror', beta: 'response.audio_transcript.done' },
   'response.output_text.done': { route: 'mirror', beta: 'response.text.done' },
 
-  'response.output_audio.delta': { route: 'audio', beta: 'response.audio.delta' },
+  'response.output_audio.delta': { route: 'audio', beta: 'response.audio.delta', proxy: 'stream' },
   'response.output_audio.done': { route: 'audio', beta: 'response.audio.done' },
-  'response.output_audio_transcript.delta': { route: 'audio', beta: 'response.audio_transcript.delta' },
-  'response.output_text.delta': { route: 'audio', beta: 'response.text.delta' },
+  'response.output_audio_transcript.delta': { route: 'audio', beta: 'response.audio_transcript.delta', proxy: 'stream' },
+  'response.output_text.delta': { route: 'audio', beta: 'response.text.delta', proxy: 'stream' },
   // Display only (the turn's text is the completed transcript): shown from the audio plane, like the
   // assistant's deltas. Through the session machine each cost a full macrostep (4 a turn, a third of
   // the machine's events) for one emit: issue 23, docs/performance.md "Where the time went".
@@ -50,11 +53,11 @@ export const SERVER_EVENTS = {
   'input_audio_buffer.cleared': { route: 'ignore' },
   'input_audio_buffer.timeout_triggered': { route: 'ignore' },
   'input_audio_buffer.dtmf_event_received': { route: 'ignore' },
-  'response.output_item.added': { route: 'ignore' },
-  'response.output_item.done': { route: 'ignore' },
-  'response.content_part.added': { route: 'ignore' },
-  'response.content_part.done': { route: 'ignore' },
-  'response.function_call_arguments.delta': { route: 'ignore' },
+  'response.output_item.added': { route: 'ignore', proxy: 'stream' },
+  'response.output_item.done': { route: 'ignore', proxy: 'stream' },
+  'response.content_part.added': { route: 'ignore', proxy: 'stream' },
+  'response.content_part.done': { route: 'ignore', proxy: 'stream' },
+  'response.function_call_arguments.delta': { route: 'ignore', proxy: 'stream' },
   'response.function_call_arguments.done': { route: 'ignore' },
   'response.mcp_call_arguments.delta': { route: 'ignore' },
   'response.mcp_call_arguments.done': { route: 'ignore' },
@@ -64,10 +67,10 @@ export const SERVER_EVENTS = {
   'mcp_list_tools.in_progress': { route: 'ignore' },
   'mcp_list_tools.completed': { route: 'ignore' },
   'mcp_list_tools.failed': { route: 'ignore' },
-  'output_audio_buffer.started': { route: 'ignore' },
-  'output_audio_buffer.stopped': { route: 'ignore' },
-  'output_audio_buffer.cleared': { route: 'ignore' },
-  'rate_limits.updated': { route: 'ignore' },
+  'output_audio_buffer.started': { route: 'ignore', proxy: 'stream' },
+  'output_audio_buffer.stopped': { route: 'ignore', proxy: 'stream' },
+  'output_audio_buffer.cleared': { route: 'ignore', proxy: 'stream' },
+  'rate_limits.updated': { route: 'ignore', proxy: 'stream' },
 } as const satisfies Record<string, Entry>;
 
 export type ServerEventType = keyof typeof SERVER_EVENTS;
@@ -100,3 +103,8 @@ export const SERVER_EVENT_RENAMES_BETA_TO_GA: Readonly<Record<string, string>> =
 export function unhandled(x: never): never {
   throw new Error(`unhandled server event type ${String(x)}`);
 }
+
+/** The types (GA names and their beta names) realtime-proxy relays unparsed: the registry's `proxy` column. */
+export const PROXY_STREAM_EVENTS: ReadonlySet<string> = new Set(
+  (Object.entries(SERVER_EVENTS) as [string, Entry][]).filter(([, e]) => e.proxy === 'stream').flatMap(([ga, e]) => (e.beta ? [ga, e.beta] : [ga])),
+);

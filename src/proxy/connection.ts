@@ -22,25 +22,10 @@ import { isObject, parseFrame } from '../protocol/parse.js';
 import { AgentError, redact } from '../errors.js';
 import type { AgentOptions, RealtimeAgent, SummariserOptions } from '../types.js';
 import type { TransportOptions as RealtimeTransportOptions } from '../protocol/transport.js';
+import { PROXY_STREAM_EVENTS } from '../protocol/event-registry.js';
 
 type Ev = { type: string; event_id?: string; [key: string]: unknown };
 
-/** Streaming events the engine does not need: forwarded on the peeked type alone. */
-const FORWARD_ONLY = new Set([
-  'response.output_audio.delta',
-  'response.audio.delta',
-  'response.output_audio_transcript.delta',
-  'response.output_text.delta',
-  'response.function_call_arguments.delta',
-  'response.content_part.added',
-  'response.content_part.done',
-  'response.output_item.added',
-  'response.output_item.done',
-  'output_audio_buffer.started',
-  'output_audio_buffer.stopped',
-  'output_audio_buffer.cleared',
-  'rate_limits.updated',
-]);
 
 /** Summariser states during which a client response.create waits (the server conversation is being edited). */
 const EDITING = new Set(['inserting', 'pruning']);
@@ -272,7 +257,7 @@ export class ProxyConnection extends EventEmitter {
       return;
     }
     const t = scan.type;
-    if (t !== null && FORWARD_ONLY.has(t)) {
+    if (t !== null && PROXY_STREAM_EVENTS.has(t)) {
       // Out-of-band summary output (text) is ours; everything else streams straight through.
       if (this.oob.size === 0 || !this.oob.has(peekString(data, 'response_id') ?? '')) this.toClient(data, false);
       return;
