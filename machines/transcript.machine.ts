@@ -17,6 +17,7 @@
 // Each retry issues a NEW retrieve (the seed's retry found its own pending marker and returned the
 // stale result; its retrieved handler never completed the wait).
 import { assign, fromPromise, setup } from 'xstate';
+import { INAUDIBLE } from '../src/protocol/constants.js';
 
 export interface TranscriptInput {
   itemId: string;
@@ -49,7 +50,8 @@ export interface TranscriptContext extends TranscriptInput {
 /** What `retrieveItem` resolves with: the transcript (null when the server has none yet). */
 export type RetrieveResult = { transcript: string | null };
 
-export const INAUDIBLE_TEXT = '[inaudible]';
+/** The text of a user turn nobody could transcribe (one owner: src/protocol/constants.ts). */
+export const INAUDIBLE_TEXT = INAUDIBLE;
 
 export const transcriptMachine = setup({
   // Stryker disable next-line ObjectLiteral: carries TypeScript types only; nothing reads it at run time

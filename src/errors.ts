@@ -65,3 +65,13 @@ export function fsReason(e: unknown): string {
       return String((e as Error)?.message ?? e).split('\n')[0];
   }
 }
+
+/** Whitespace folded to single spaces: text fit for one log line or one error message. */
+export function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** The first line of a thrown value's message (an Error's, or the value as text). */
+export function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}

@@ -3,7 +3,7 @@
 import type { Reduced, MirrorState } from '../../src/conversation/mirror-reducer.js';
 import { usageCost } from '../../src/conversation/costs.js';
 import { OUTPUT_AUDIO_TOKENS_PER_SECOND } from '../../src/conversation/tokens.js';
-import { AgentError } from '../../src/errors.js';
+import { AgentError, oneLine } from '../../src/errors.js';
 import type { SessionContext, SessionEmitted, SessionEvent } from './types.js';
 
 // enqueueActions' `enqueue` type is deep; this narrow shape is what the session's actions use.
@@ -114,9 +114,8 @@ export function applyReduced(context: SessionContext, r: Reduced, enqueue: Enque
   for (const e of raised) enqueue.raise(e);
 }
 
-export function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
+/** One owner: src/errors.ts (re-exported for the session's modules). */
+export { oneLine };
 
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { JsonlStore } from '../../adapters/journal-file.js';
 import { PostgresStore } from '../../adapters/store-postgres.js';
-import { AgentError } from '../errors.js';
+import { AgentError, firstLine } from '../errors.js';
 import { assertJournalFile } from './journal-check.js';
 import { planResume, type ResumePlan } from './resume.js';
 import { JournalDamagedError, type ConversationStore } from './types.js';
@@ -68,9 +68,6 @@ export function storeFromSpec(spec: string): ConversationStore {
   return isPostgresUrl(spec) ? new PostgresStore({ url: spec }) : new JsonlStore(spec);
 }
 
-function oneLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
-}
 
 export async function openConversation(o: OpenConversationOptions = {}): Promise<OpenedConversation> {
   // With createMissing the id names a conversation in the store, never a file (a proxy client's id
@@ -92,7 +89,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
     await store.open();
   } catch (e) {
     await closeOwned();
-    throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${oneLine(e)}; start it (see docs/store.md, "Starting PostgreSQL") or use a journal directory`, true);
+    throw new AgentError('store_unavailable', `cannot open the conversation store ${store.label}: ${firstLine(e)}; start it (see docs/store.md, "Starting PostgreSQL") or use a journal directory`, true);
   }
   const holder = o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const ttl = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -133,7 +130,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
       return fail(new AgentError('journal_damaged', `conversation ${id!}: line ${e.line} of its journal ${e.file} is not valid JSON (the journal is damaged): move that file aside or repair the line, then resume again`, true));
     }
     const what = id !== undefined ? `cannot read conversation ${id} in the ${store.label}` : `conversation store ${store.label} failed`;
-    return fail(new AgentError('store_unavailable', `${what} (${oneLine(e)})`, true));
+    return fail(new AgentError('store_unavailable', `${what} (${firstLine(e)})`, true));
   }
   const convId: string = id;
 
@@ -160,7 +157,7 @@ export async function openConversation(o: OpenConversationOptions = {}): Promise
           },
           (e: unknown) => {
             // The store is down: nobody else can take the lease meanwhile (it lives in that store).
-            log?.(`lease renewal failed (${oneLine(e)}); last renewed ${Date.now() - lastOk} ms ago`);
+            log?.(`lease renewal failed (${firstLine(e)}); last renewed ${Date.now() - lastOk} ms ago`);
           },
         );
       }, Math.max(50, Math.floor(ttl / 3)));

@@ -9,7 +9,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { redact } from '../errors.js';
+import { firstLine, redact } from '../errors.js';
 import { LeaseLostError, type ConversationStore, type PendingEntry } from './types.js';
 
 export interface WriterOptions {
@@ -121,10 +121,10 @@ export class ConversationWriter {
         if (!this.down) {
           this.down = true;
           this.o.onWarn(
-            `conversation store ${this.store.label} is unavailable (${oneLine(e)}); the conversation goes on, entries are kept in memory and written when it is back`,
+            `conversation store ${this.store.label} is unavailable (${firstLine(e)}); the conversation goes on, entries are kept in memory and written when it is back`,
             'store_unavailable',
           );
-        } else this.o.log?.(`store still unavailable: ${oneLine(e)}`);
+        } else this.o.log?.(`store still unavailable: ${firstLine(e)}`);
         const delay = this.retryMs;
         this.retryMs = Math.min(this.o.retryMaxMs ?? 2_000, this.retryMs * 2);
         this.retryTimer = setTimeout(() => {
@@ -209,7 +209,7 @@ export class ConversationWriter {
         if (announce) this.o.onWarn(`${why}; ${entries.length} journal entries (${kinds}) so far saved to ${this.o.spillPath}`, 'store_unavailable');
         return;
       } catch (e) {
-        this.o.onWarn(`${entries.length} journal entries (${kinds}) could not be written to the store (${why}) nor to ${this.o.spillPath} (${oneLine(e)}): they are lost`, 'store_unavailable');
+        this.o.onWarn(`${entries.length} journal entries (${kinds}) could not be written to the store (${why}) nor to ${this.o.spillPath} (${firstLine(e)}): they are lost`, 'store_unavailable');
         return;
       }
     }
@@ -223,6 +223,3 @@ function countKinds(entries: readonly PendingEntry[]): string {
   return [...n].map(([k, v]) => `${v} ${k}`).join(', ');
 }
 
-function oneLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
-}

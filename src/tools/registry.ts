@@ -3,7 +3,7 @@
 // always yields a string the model can read.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
-import { AgentError } from '../errors.js';
+import { AgentError, oneLine } from '../errors.js';
 import { DEFAULT_TOOL_TIMEOUT_MS } from './defaults.js';
 import type { FunctionDeclaration, JsonSchema, Tool, ToolContext, ZodLike } from './types.js';
 
@@ -102,7 +102,7 @@ export function createToolRegistry(tools: unknown, defaultTimeoutMs = DEFAULT_TO
       try {
         result = await e.tool.execute(args, context);
       } catch (err) {
-        throw new Error(`${name} failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+        throw new Error(`${name} failed: ${oneLine(err instanceof Error ? err.message : String(err)) || 'unknown error'}`);
       }
       return serialise(name, result);
     },
@@ -117,7 +117,7 @@ export function serialise(name: string, result: unknown): string {
   try {
     text = JSON.stringify(result);
   } catch (e) {
-    throw new Error(`${name} returned a value that is not JSON-serialisable (${oneLine((e as Error).message)})`);
+    throw new Error(`${name} returned a value that is not JSON-serialisable (${oneLine((e as Error).message) || 'unknown error'})`);
   }
   if (text === undefined) throw new Error(`${name} returned a ${typeof result}, which is not JSON-serialisable`);
   return text;
@@ -133,9 +133,6 @@ function pathOf(path: PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : 'arguments';
 }
 
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim() || 'unknown error';
-}
 
 function bad(message: string): AgentError {
   return new AgentError('bad_input', message, true);
