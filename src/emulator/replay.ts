@@ -181,6 +181,8 @@ export function compareServerEvents(recorded: Obj[], actual: Obj[], partial: boo
 
 interface Live {
   events: Obj[];
+  /** When each event arrived (Date.now()), index for index with `events`. */
+  arrivals: number[];
   close?: { code: number; reason: string };
   ws: WebSocket;
 }
@@ -188,9 +190,10 @@ interface Live {
 function openSocket(url: string, headers: Record<string, string>): Promise<Live> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, perMessageDeflate: false });
-    const live: Live = { events: [], ws };
+    const live: Live = { events: [], arrivals: [], ws };
     ws.on('message', (d, binary) => {
       if (binary) return;
+      live.arrivals.push(Date.now());
       try {
         live.events.push(JSON.parse(d.toString()) as Obj);
       } catch {
@@ -268,11 +271,15 @@ export async function replayRecording(recording: string | RecordingLine[], optio
       // client that closed 10 ms after response.done closes 10 ms after it here too.
       let anchor: { t: number; at: number; count: number } | null = null;
       let lastRecvT: number | undefined;
-      const onTime = async (l: RecordingLine): Promise<void> => {
-        if (lastRecvT === undefined || l.t === undefined) return;
-        if (!anchor || anchor.count !== recvSoFar) anchor = { t: lastRecvT, at: Date.now(), count: recvSoFar };
-        const wait = Math.min(stepTimeout, anchor.at + (l.t - anchor.t) - Date.now());
+      const onTime = async (l: RecordingLine): Promise<number | undefined> => {
+        if (lastRecvT === undefined || l.t === undefined) return undefined;
+        // Anchored at the moment the matching server frame arrived here (not when this loop noticed it):
+        // a busy machine delays the loop, not the schedule.
+        if (!anchor || anchor.count !== recvSoFar) anchor = { t: lastRecvT, at: live.arrivals[recvSoFar - 1] ?? Date.now(), count: recvSoFar };
+        const due = anchor.at + (l.t - anchor.t);
+        const wait = Math.min(stepTimeout, due - Date.now());
         if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+        return due;
       };
       let recvSoFar = 0;
       let closedByUs = false;
@@ -287,8 +294,15 @@ export async function replayRecording(recording: string | RecordingLine[], optio
           // sent later (e.g. rate_limits.updated ~40 ms after response.done) goes to a closed socket
           // in the replay too, and is in neither.
           await catchUp(live, recvSoFar, stepTimeout);
-          await onTime(l);
+          const due = await onTime(l);
           await closeAndWait(live, l.code ?? 1000, l.reason ?? '', stepTimeout);
+          // What arrived after the moment the recorded client closed, it never saw: not compared (a
+          // late timer here must not make rate_limits.updated "extra").
+          if (due !== undefined) {
+            let keep = recvSoFar;
+            while (keep < live.events.length && live.arrivals[keep] <= due) keep++;
+            live.events.length = keep;
+          }
           closedByUs = true;
           break;
         }

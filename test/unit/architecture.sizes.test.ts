@@ -37,9 +37,6 @@ const ALLOWED_FUNCTIONS: Record<string, number> = {
   'src/proxy/args.ts#parseProxyArgs': 110,
   'src/proxy/cli.ts#main': 161,
   'src/proxy/connection.ts#ProxyConnection.onUpstreamFrame': 114,
-  'src/proxy/server.ts#startProxy': 221,
-  "src/proxy/server.ts#startProxy.<server.on('upgrade') callback>": 152,
-  "src/proxy/server.ts#startProxy.<server.on('upgrade') callback>.<anonymous arrow>": 105,
   'src/store/open.ts#openConversation': 102,
 };
 
