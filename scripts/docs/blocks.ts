@@ -1,6 +1,6 @@
 // Generated blocks of the docs: option tables from each binary's --help, the benchmark table from
 // bench/results.json, the mutation scores from bench/mutation.json. Each block sits between two
-// markers in its file; `npx tsx scripts/docs.ts` rewrites them and test/unit/cli.docs.test.ts fails when a
+// markers in its file; `npx tsx scripts/docs.ts` rewrites them and test/e2e/cli.docs.test.ts fails when a
 // file is out of date, so no option or figure in the docs can drift from its source.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
