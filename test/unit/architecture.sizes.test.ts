@@ -18,7 +18,7 @@ const MEASURED_DIRS = ['src', 'adapters', 'machines'];
  */
 const ALLOWED_FILES: Record<string, number> = {
   // The proxy's per-connection relay; grew with the issue-27 hardening (frame scan, limits, lease loss): to split.
-  'src/proxy/connection.ts': 750,
+  'src/proxy/connection.ts': 735,
   // The GA/beta session.update validators and mergers (prototype-safe merges and format checks added): to split.
   'src/emulator/session-config.ts': 522,
   // The inspector page (HTML, CSS and the browser script in one template), plus the public-state badge.
