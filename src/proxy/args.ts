@@ -10,7 +10,7 @@ import { fsReason } from '../errors.js';
 const SHARED = new Set([
   'api-key', 'model', 'url', 'dialect', 'azure-endpoint', 'azure-deployment', 'azure-api-key', 'base-url', 'connect-timeout',
   'emulator-pacing', 'summary-model', 'summary-base-url', 'summary-api-key', 'preset', 'trigger', 'target', 'keep',
-  'summary-role', 'summary-language', 'journal', 'no-journal', 'transcription-model', 'reconnect-attempts',
+  'policy-strategy', 'summary-role', 'summary-language', 'journal', 'no-journal', 'transcription-model', 'reconnect-attempts',
   'rollover-margin', 'inspect', 'json', 'debug', 'help', 'version', 'store', 'lease-ttl',
 ]);
 

@@ -89,6 +89,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       ...(o.base.trigger !== undefined ? { triggerTokens: o.base.trigger } : {}),
       ...(o.base.target !== undefined ? { targetTokens: o.base.target } : {}),
       ...(o.base.keep !== undefined ? { keepLastTurns: o.base.keep } : {}),
+      ...(o.base.policyStrategy ? { strategy: o.base.policyStrategy } : {}),
       ...(o.base.summaryRole ? { summaryRole: o.base.summaryRole } : {}),
       ...(o.base.summaryLanguage ? { summaryLanguage: o.base.summaryLanguage } : {}),
     },

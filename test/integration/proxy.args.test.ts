@@ -44,6 +44,17 @@ describe('limit flags', () => {
   });
 });
 
+describe('the context policy belongs to the proxy', () => {
+  // The proxy runs the engine, so the policy flags are its own (docs/proxy.md options table), the
+  // strategy included; a session flag (the voice) stays the client's.
+  it('--policy-strategy is taken (cache-aware or hysteresis), a bad value is a usage error', () => {
+    expect(parseProxyArgs(['--policy-strategy', 'cache-aware'], {}).base.policyStrategy).toBe('cache-aware');
+    expect(parseProxyArgs(['--policy-strategy=hysteresis'], {}).base.policyStrategy).toBe('hysteresis');
+    expect(() => parseProxyArgs(['--policy-strategy', 'forget'], {})).toThrow(UsageError);
+    expect(() => parseProxyArgs(['--voice', 'marin'], {})).toThrow(/is a realtime-agent flag/);
+  });
+});
+
 describe('limits as a library option', () => {
   it('the memory bound stated in docs/proxy.md is what the defaults give', () => {
     const MiB = 1024 * 1024;
