@@ -32,6 +32,24 @@ async function backendFor(o: ProxyCliOptions): Promise<Backend> {
   };
 }
 
+/** The engine options every connection shares: the context policy, reconnects, rollover. */
+function engineOptions(o: ProxyCliOptions): NonNullable<Parameters<typeof StartProxy>[0]['engine']> {
+  const preset = o.base.preset === 'seed-demo' ? 'seedDemo' : 'default';
+  return {
+    policy: {
+      preset,
+      ...(o.base.trigger !== undefined ? { triggerTokens: o.base.trigger } : {}),
+      ...(o.base.target !== undefined ? { targetTokens: o.base.target } : {}),
+      ...(o.base.keep !== undefined ? { keepLastTurns: o.base.keep } : {}),
+      ...(o.base.policyStrategy ? { strategy: o.base.policyStrategy } : {}),
+      ...(o.base.summaryRole ? { summaryRole: o.base.summaryRole } : {}),
+      ...(o.base.summaryLanguage ? { summaryLanguage: o.base.summaryLanguage } : {}),
+    },
+    reconnect: o.base.reconnectAttempts === 0 ? false : { maxAttempts: o.base.reconnectAttempts },
+    rolloverMarginMs: o.base.rolloverMarginS * 1000,
+  } satisfies Partial<AgentOptions>;
+}
+
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
 }
@@ -82,20 +100,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     else if (e.type === 'inspector') say(`  ${e.conn} inspector ${e.url}`);
     else if (e.type === 'refused') say(`! ${e.conn} refused (HTTP ${e.status} ${e.code}): ${e.detail}`);
   };
-  const preset = o.base.preset === 'seed-demo' ? 'seedDemo' : 'default';
-  const engine: NonNullable<Parameters<typeof StartProxy>[0]['engine']> = {
-    policy: {
-      preset,
-      ...(o.base.trigger !== undefined ? { triggerTokens: o.base.trigger } : {}),
-      ...(o.base.target !== undefined ? { targetTokens: o.base.target } : {}),
-      ...(o.base.keep !== undefined ? { keepLastTurns: o.base.keep } : {}),
-      ...(o.base.policyStrategy ? { strategy: o.base.policyStrategy } : {}),
-      ...(o.base.summaryRole ? { summaryRole: o.base.summaryRole } : {}),
-      ...(o.base.summaryLanguage ? { summaryLanguage: o.base.summaryLanguage } : {}),
-    },
-    reconnect: o.base.reconnectAttempts === 0 ? false : { maxAttempts: o.base.reconnectAttempts },
-    rolloverMarginMs: o.base.rolloverMarginS * 1000,
-  } satisfies Partial<AgentOptions>;
+  const engine = engineOptions(o);
 
   let inspectorMod: typeof import('../../adapters/inspector.js') | null = null;
   if (o.base.inspect !== undefined) {

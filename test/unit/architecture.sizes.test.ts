@@ -35,7 +35,7 @@ const ALLOWED_FUNCTIONS: Record<string, number> = {
   'src/emulator/cli.ts#parseArgs': 121,
   'src/emulator/session-config.ts#applyGaSessionUpdate': 112,
   'src/proxy/args.ts#parseProxyArgs': 110,
-  'src/proxy/cli.ts#main': 161,
+  'src/proxy/cli.ts#main': 149,
   'src/proxy/connection.ts#ProxyConnection.onUpstreamFrame': 114,
   'src/store/open.ts#openConversation': 102,
 };
